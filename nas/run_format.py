@@ -1,0 +1,51 @@
+"""The run folder's file names and the keys a trial records: one place for the writer
+(the search) and the readers (report, export, load) to agree on.
+
+    results/<run>/
+      run.json            status (running/finished/interrupted), pid, host, start/end, versions
+      config.yaml         the resolved experiment: space, data, train, search
+      study.db            the Optuna study (SQLite) unless --storage named another
+      trials.csv          one row per trial (rewritten atomically after every trial)
+      pareto.csv          the current Pareto front
+      trials/<number>/    arch.yaml, metrics.json, weights.safetensors (front members only)
+      plots/              pareto.png, pareto.html, hypervolume.png
+      export/<number>/    written by `nas export`
+"""
+
+from __future__ import annotations
+
+RUN_FILE = "run.json"
+CONFIG_FILE = "config.yaml"
+STUDY_FILE = "study.db"
+TRIALS_CSV = "trials.csv"
+PARETO_CSV = "pareto.csv"
+TRIALS_DIR = "trials"
+PLOTS_DIR = "plots"
+EXPORT_DIR = "export"
+ARCH_FILE = "arch.yaml"
+METRICS_FILE = "metrics.json"
+WEIGHTS_FILE = "weights.safetensors"
+
+# run.json "status"
+RUNNING, FINISHED, INTERRUPTED = "running", "finished", "interrupted"
+
+# Optuna trial user attributes (every value JSON-serialisable).
+ATTR_STATE = "state"  # one of TRIAL_STATES below
+ATTR_METRICS = "metrics"  # {"accuracy": .., "flops": .., "params": .., "latency_ms": .., ...}
+ATTR_ARCH = "arch"  # the architecture as a fixed space document (dict)
+ATTR_SUMMARY = "summary"  # one line, e.g. "conv24 | mbconv x2 @48 k5 | attention x2 @96 h4"
+ATTR_ERROR = "error"  # one-line reason for failed / infeasible trials
+ATTR_SECONDS = "seconds"  # {"build": .., "count": .., "train": .., "total": ..}
+ATTR_EPOCHS = "epochs"  # epochs actually trained
+ATTR_HISTORY = "history"  # per-epoch [{"epoch": 1, "accuracy": .., "loss": ..}, ...]
+ATTR_CONSTRAINTS = "constraints"  # Optuna constraint values, <= 0 means satisfied
+
+# Optuna study user attributes.
+STUDY_OBJECTIVES = "objectives"  # [{"name": "accuracy", "direction": "maximize"}, ...]
+STUDY_REFERENCE_POINT = "reference_point"  # fixed hypervolume reference, one value per objective
+STUDY_CONFIG = "config"  # the resolved experiment config (dict)
+
+COMPLETE, FAILED, INFEASIBLE, STOPPED_EARLY, RUNNING_TRIAL = (
+    "complete", "failed", "infeasible", "stopped_early", "running",
+)
+TRIAL_STATES = (COMPLETE, FAILED, INFEASIBLE, STOPPED_EARLY, RUNNING_TRIAL)

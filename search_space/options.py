@@ -1,0 +1,80 @@
+"""How a stem, block or head declares the YAML keys it reads.
+
+Every registered component lists its keys in a class attribute ``OPTIONS``; the
+validator, the sampler and the builder all read that one table, so a key a
+component does not declare is never sampled for it and is rejected where no
+component could read it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from search_space.errors import one_of
+
+
+@dataclass(frozen=True)
+class Option:
+    """One key a component reads from YAML, with its default and allowed values."""
+
+    kind: type  # int, float, bool or str
+    default: Any  # used when the space file leaves the key out
+    doc: str = ""  # one line for the README reference and error messages
+    choices: tuple[Any, ...] | None = None  # the allowed values, when a closed set
+    minimum: float | None = None  # inclusive lower bound for numbers
+    maximum: float | None = None  # inclusive upper bound for numbers
+    odd: bool = False  # kernels: an even size has no centre pixel
+    nullable: bool = False  # None (YAML null) is allowed, e.g. "no window"
+
+    def problem(self, value: Any) -> str | None:
+        """Returns why `value` is not allowed for this key, or None when it is."""
+        if value is None:
+            return None if self.nullable else f"a value is required ({self._expected()})"
+        if not _has_kind(value, self.kind):
+            return f"{value!r} is not {self._expected()}"
+        if self.choices is not None and value not in self.choices:
+            return f"{value!r} is not {one_of(self.choices)}"
+        if self.minimum is not None and value < self.minimum:
+            return f"{value!r} is below the minimum {self.minimum:g}"
+        if self.maximum is not None and value > self.maximum:
+            return f"{value!r} is above the maximum {self.maximum:g}"
+        if self.odd and value % 2 == 0:
+            return f"{value!r} is even; kernels must be odd so that they have a centre"
+        return None
+
+    def _expected(self) -> str:
+        names = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
+        text = names[self.kind]
+        if self.choices is not None:
+            text = one_of(self.choices)
+        if self.nullable:
+            text += " or null"
+        return text
+
+
+def _has_kind(value: Any, kind: type) -> bool:
+    if kind is bool:
+        return isinstance(value, bool)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, kind)
+
+
+# Keys shared by many components, declared once so their vocabulary stays the same.
+NORMS = ("batch", "layer", "group", "none")
+ACTS = ("relu", "relu6", "gelu", "silu")
+
+
+def norm_option(default: str = "batch") -> Option:
+    return Option(str, default, "normalization layer", choices=NORMS)
+
+
+def act_option(default: str = "relu") -> Option:
+    return Option(str, default, "activation function", choices=ACTS)
+
+
+def kernel_option(default: int = 3) -> Option:
+    return Option(int, default, "kernel size of the spatial convolution", minimum=1, odd=True)

@@ -1,0 +1,185 @@
+"""Checks a parsed space before anything is sampled or trained.
+
+Every combination the space allows must build: each value is checked against the
+key's declared Option for every component type that may read it, every pair of
+width and cross-checked keys (heads, windows, groups) is tried with the block's
+own ``check``, and the feature-map size is followed through every stride.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from typing import Any
+
+import search_space.blocks
+import search_space.heads
+import search_space.stems
+import search_space.transitions  # noqa: F401  (registers every component)
+from search_space.component import Size
+from search_space.errors import SpaceError, did_you_mean, one_of
+from search_space.params import FloatRange, IntRange, Param
+from search_space.registry import BLOCKS, HEADS, STEMS, TRANSITIONS, Registry
+from search_space.space import DOWNSAMPLES, HEAD_KEYS, STAGE_KEYS, STEM_KEYS, SearchSpace
+
+MAX_PROBLEMS_PER_CHECK = 2  # one bad pair is enough to show; more would bury the other lines
+MAX_COMBINATIONS = 20_000  # per component; beyond this the cross-check samples in order
+
+
+def validate_space(space: SearchSpace) -> None:
+    """Raises SpaceError with one line per problem; returns quietly when every combination builds."""
+    problems = _check_keys(space)
+    if not problems:
+        problems = _check_sizes_and_combinations(space)
+    if problems:
+        raise SpaceError(list(dict.fromkeys(problems)))
+
+
+def type_names(params: dict[str, Param], key: str, default: str | None = None) -> list[Any]:
+    param = params.get(key)
+    return param.values() if param is not None else [default]
+
+
+def _check_keys(space: SearchSpace) -> list[str]:
+    problems = _check_component("stem", space.stem, STEM_KEYS, "type", STEMS, required=STEM_KEYS)
+    for i, stage in enumerate(space.stages):
+        path = f"stages[{i}]"
+        problems += _check_component(path, stage, STAGE_KEYS, "block", BLOCKS,
+                                     required=("block", "depth", "width"))
+        problems += _check_stage_numbers(path, stage)
+    problems += _check_component("head", space.head, HEAD_KEYS, "type", HEADS, default="classifier")
+    return problems
+
+
+def _check_component(
+    path: str,
+    params: dict[str, Param],
+    common_keys: Iterable[str],
+    type_key: str,
+    registry: Registry,
+    *,
+    required: Iterable[str] = (),
+    default: str | None = None,
+) -> list[str]:
+    problems = [f"{path}.{key}: required key is missing" for key in required if key not in params]
+    types = type_names(params, type_key, default)
+    bad_types = [t for t in types if t not in registry]
+    for name in bad_types:
+        problems.append(f"{path}.{type_key}: unknown {registry.kind} {name!r}"
+                        f"{did_you_mean(name, registry.names())}; choose {one_of(registry.names())}")
+    if bad_types:
+        return problems
+    classes = [registry.get(t) for t in types]
+    for key, param in params.items():
+        if key in common_keys:
+            continue
+        readers = [cls for cls in classes if key in cls.OPTIONS]
+        if not readers:
+            problems.append(_unread_key(path, key, types, type_key, registry))
+            continue
+        for cls in readers:
+            problems += _check_values(f"{path}.{key}", param, cls.OPTIONS[key], cls.NAME)
+    return problems
+
+
+def _unread_key(path: str, key: str, types: list[str], type_key: str, registry: Registry) -> str:
+    readers = [name for name in registry.names() if key in registry.get(name).OPTIONS]
+    if readers:
+        return (f"{path}.{key}: only {registry.kind} type(s) {', '.join(readers)} read this key, "
+                f"and this {registry.kind} never chooses them ({type_key}: {types}); remove it")
+    known = {k for name in registry.names() for k in registry.get(name).OPTIONS}
+    return f"{path}.{key}: unknown key{did_you_mean(key, known | {type_key})}"
+
+
+def _check_values(path: str, param: Param, option: Any, reader: str) -> list[str]:
+    if isinstance(param, FloatRange) and option.kind is not float:
+        return [f"{path}: a float range, but {reader} needs {option._expected()}"]
+    if isinstance(param, IntRange | FloatRange) and option.kind in (str, bool):
+        return [f"{path}: a range, but {reader} needs {option._expected()}"]
+    problems = []
+    for value in param.values():
+        problem = option.problem(value)
+        if problem:
+            problems.append(f"{path}: {problem}" + (did_you_mean(value, option.choices or ())) +
+                            f" (read by {reader})")
+    return problems
+
+
+def _check_stage_numbers(path: str, stage: dict[str, Param]) -> list[str]:
+    problems = []
+    for key, minimum in (("depth", 1), ("width", 1), ("stride", 1)):
+        for value in stage[key].values() if key in stage else []:
+            if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+                problems.append(f"{path}.{key}: {value!r} must be an integer >= {minimum}")
+    for value in stage["downsample"].values() if "downsample" in stage else []:
+        if value not in DOWNSAMPLES:
+            problems.append(f"{path}.downsample: unknown mode {value!r}"
+                            f"{did_you_mean(value, DOWNSAMPLES)}; choose {one_of(DOWNSAMPLES)}")
+    return problems
+
+
+def option_combinations(cls: Any, params: dict[str, Param], keys: Iterable[str]) -> list[dict]:
+    """Every combination of the given keys' values for `cls` (defaults where a key is absent)."""
+    keys = [k for k in keys if k in cls.OPTIONS]
+    value_lists = [params[k].values() if k in params else [cls.OPTIONS[k].default] for k in keys]
+    combos = itertools.islice(itertools.product(*value_lists), MAX_COMBINATIONS)
+    return [dict(zip(keys, combo, strict=True)) for combo in combos]
+
+
+def _check_sizes_and_combinations(space: SearchSpace) -> list[str]:
+    from search_space.feature_sizes import stage_input_sizes
+
+    sizes, tokens, problems = stage_input_sizes(space)
+    if problems:
+        return problems
+    previous_widths = [w for w in space.stem["width"].values()]
+    for i, stage in enumerate(space.stages):
+        problems += _check_stage_blocks(f"stages[{i}]", stage, sizes[i], previous_widths[0], tokens)
+        previous_widths = stage["width"].values()
+    problems += _check_head(space, tokens)
+    return problems
+
+
+def _check_stage_blocks(
+    path: str, stage: dict[str, Param], input_sizes: set[Size], in_chs: int, tokens: bool
+) -> list[str]:
+    problems = []
+    strides = stage["stride"].values() if "stride" in stage else [1]
+    downsamples = stage["downsample"].values() if "downsample" in stage else ["block"]
+    for name in stage["block"].values():
+        cls = BLOCKS.get(name)
+        if tokens and not cls.TOKENS_OK:
+            problems.append(f"{path}.block: {name!r} needs an image layout, but the stem may emit "
+                            "a class-token sequence; use attention blocks or drop class_token")
+        found = 0
+        for options in option_combinations(cls, stage, cls.CHECK_KEYS):
+            for width, stride, size, mode in itertools.product(
+                stage["width"].values(), strides, sorted(input_sizes), downsamples
+            ):
+                block_stride = 1 if mode in TRANSITIONS.names() else stride
+                for problem in cls.check(in_chs=in_chs, out_chs=width, stride=block_stride,
+                                         input_size=size, options=options):
+                    problems.append(f"{path}: block {name!r} with width {width}, {_fmt(options)}"
+                                    f"input {size[0]}x{size[1]}: {problem}")
+                    found += 1
+                if found >= MAX_PROBLEMS_PER_CHECK:
+                    break
+            if found >= MAX_PROBLEMS_PER_CHECK:
+                break
+    return problems
+
+
+def _check_head(space: SearchSpace, tokens: bool) -> list[str]:
+    problems = []
+    for name in type_names(space.head, "type", "classifier"):
+        cls = HEADS.get(name)
+        checker = getattr(cls, "check", None)
+        for options in option_combinations(cls, space.head, cls.OPTIONS):
+            for problem in (checker(options=options, tokens=tokens) if checker else []):
+                problems.append(f"head: {problem}")
+                break
+    return problems
+
+
+def _fmt(options: dict) -> str:
+    return "".join(f"{k} {v}, " for k, v in options.items())
