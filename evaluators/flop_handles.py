@@ -163,42 +163,34 @@ MATRIX_HANDLES: dict[str, Handle] = {
     "aten::rms_norm": norm_flop_counter(2),
 }
 
+_ELEMENTWISE_NAMES = """
+    gelu silu sigmoid tanh hardswish hardsigmoid relu6 leaky_relu elu selu celu mish softplus
+    hardtanh erf exp log sqrt rsqrt pow abs neg reciprocal sign add sub rsub mul div addcmul
+    addcdiv lerp where minimum maximum clamp_min clamp_max softmax log_softmax _softmax mean sum
+    var std var_mean amax amin cumsum cummax cummin linalg_vector_norm norm frobenius_norm
+    max_pool1d max_pool2d max_pool3d max_pool2d_with_indices avg_pool1d avg_pool2d avg_pool3d
+    adaptive_avg_pool1d adaptive_avg_pool3d adaptive_max_pool1d adaptive_max_pool2d
+    upsample_bicubic2d upsample_linear1d upsample_trilinear3d upsample_nearest1d
+    upsample_nearest3d lt le ne logical_not bernoulli native_dropout feature_dropout alpha_dropout
+"""
+_ZERO_COST_NAMES = """
+    clone repeat repeat_interleave expand_as flip pad reflection_pad1d reflection_pad2d
+    replication_pad1d replication_pad2d pixel_shuffle pixel_unshuffle channel_shuffle unflatten
+    movedim swapaxes im2col col2im unfold as_strided index_select embedding fill_ zero_ ones_like
+    empty_like rand randn rand_like randn_like randint scalar_tensor lift_fresh alias
+    masked_fill_ tile meshgrid linspace tensor new_ones argmax topk sort
+"""
+
 # Left uncounted on purpose: elementwise or reduction cost, small next to the matrix
-# products (activations, softmax, residual adds, scaling, pooling, the parts of norms
-# that fvcore does not count). Reported by `count_flops` under "uncounted_ops".
+# products (activations, softmax, residual adds, scaling, pooling; in-place forms too).
+# Reported by `count_flops` under "uncounted_ops".
 ELEMENTWISE_OPS: frozenset[str] = frozenset(
-    f"aten::{name}"
-    for base in (
-        "gelu", "silu", "sigmoid", "tanh", "hardswish", "hardsigmoid", "relu6", "leaky_relu",
-        "elu", "selu", "celu", "mish", "softplus", "hardtanh", "erf", "exp", "log", "sqrt",
-        "rsqrt", "pow", "abs", "neg", "reciprocal", "sign", "add", "sub", "rsub", "mul", "div",
-        "addcmul", "addcdiv", "lerp", "where", "minimum", "maximum", "clamp_min", "clamp_max",
-        "softmax", "log_softmax", "_softmax", "mean", "sum", "var", "std", "var_mean",
-        "amax", "amin", "cumsum", "cummax", "cummin", "linalg_vector_norm", "norm", "frobenius_norm",
-        "max_pool1d", "max_pool2d", "max_pool3d", "max_pool2d_with_indices",
-        "avg_pool1d", "avg_pool2d", "avg_pool3d", "adaptive_avg_pool1d",
-        "adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d",
-        "upsample_bicubic2d", "upsample_linear1d", "upsample_trilinear3d",
-        "upsample_nearest1d", "upsample_nearest3d", "lt", "le", "ne", "logical_not",
-        "bernoulli", "native_dropout", "feature_dropout", "alpha_dropout",
-    )  # fmt: skip
-    for name in (base, base + "_")
+    f"aten::{name}{suffix}" for name in _ELEMENTWISE_NAMES.split() for suffix in ("", "_")
 )
 
-# Data movement, indexing, allocation: no arithmetic at all, ignored without a report
-# (fvcore already ignores its own list of these: view, permute, cat, relu, dropout...).
-ZERO_COST_OPS: frozenset[str] = frozenset(
-    f"aten::{name}"
-    for name in (
-        "clone", "repeat", "repeat_interleave", "expand_as", "flip", "pad", "reflection_pad1d",
-        "reflection_pad2d", "replication_pad1d", "replication_pad2d", "pixel_shuffle",
-        "pixel_unshuffle", "channel_shuffle", "unflatten", "movedim", "swapaxes", "im2col",
-        "col2im", "unfold", "as_strided", "index_select", "embedding", "fill_", "zero_",
-        "ones_like", "empty_like", "rand", "randn", "rand_like", "randn_like", "randint",
-        "scalar_tensor", "lift_fresh", "alias", "masked_fill_", "tile", "meshgrid",
-        "linspace", "tensor", "split_with_sizes", "new_ones", "argmax", "topk", "sort",
-    )  # fmt: skip
-)
+# Data movement, indexing, allocation: no arithmetic, ignored without a report (fvcore
+# already ignores its own list of these: view, permute, cat, relu, dropout...).
+ZERO_COST_OPS: frozenset[str] = frozenset(f"aten::{name}" for name in _ZERO_COST_NAMES.split())
 
 _MATRIX_LIKE = re.compile(
     r"mm|matmul|conv|linear|einsum|bilinear|attention|dot|addmv|^mv$|lstm|gru|rnn|fft"

@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import torch
-from fvcore.nn import FlopCountAnalysis
 from torch import nn
 
 from evaluators.errors import UncountedOpError
@@ -27,6 +26,10 @@ from evaluators.flop_handles import (
     ZERO_COST_OPS,
     is_matrix_like,
 )
+
+with warnings.catch_warnings():  # fvcore's import scripts a loss with the deprecated jit.script
+    warnings.simplefilter("ignore", FutureWarning)
+    from fvcore.nn import FlopCountAnalysis
 
 FLOP_CONVENTION = "one fused multiply-add = 1 FLOP (fvcore); attention matrix products counted"
 
@@ -84,7 +87,8 @@ def _analysis(model: nn.Module, input_shape: tuple[int, int, int]) -> FlopCountA
 
 def _uncounted(unsupported: Counter[str]) -> dict[str, int]:
     """The allowlisted elementwise ops, and any other harmless-looking unknown op."""
-    matrix_like = sorted(op for op in unsupported if op not in ELEMENTWISE_OPS and is_matrix_like(op))
+    unknown = (op for op in unsupported if op not in ELEMENTWISE_OPS)
+    matrix_like = sorted(op for op in unknown if is_matrix_like(op))
     if matrix_like:
         raise UncountedOpError(
             f"no FLOP handle for {', '.join(matrix_like)}, which looks like a matrix product; "

@@ -29,6 +29,13 @@ WEIGHTS_FILE = "weights.safetensors"
 # run.json "status"
 RUNNING, FINISHED, INTERRUPTED = "running", "finished", "interrupted"
 
+# run.json keys read by report/export (nas/run_folder.py). A run is "in progress" when
+# its status is RUNNING and its pid is alive on this host. "storage" is the Optuna
+# storage URL (absent: sqlite:///RUN/study.db); "study_name" names the study in it
+# (absent: the storage's only study).
+RUN_STATUS, RUN_PID, RUN_HOST = "status", "pid", "host"
+RUN_STORAGE, RUN_STUDY_NAME = "storage", "study_name"
+
 # Optuna trial user attributes (every value JSON-serialisable).
 ATTR_STATE = "state"  # one of TRIAL_STATES below
 ATTR_METRICS = "metrics"  # {"accuracy": .., "flops": .., "params": .., "latency_ms": .., ...}
@@ -39,6 +46,11 @@ ATTR_SECONDS = "seconds"  # {"build": .., "count": .., "train": .., "total": ..}
 ATTR_EPOCHS = "epochs"  # epochs actually trained
 ATTR_HISTORY = "history"  # per-epoch [{"epoch": 1, "accuracy": .., "loss": ..}, ...]
 ATTR_CONSTRAINTS = "constraints"  # Optuna constraint values, <= 0 means satisfied
+# Added by the search (issue 4). A trial abandoned by a search that stopped or was killed:
+# state "failed", error "interrupted: ...", and this set to true. It does not count towards
+# --trials; its parameters are enqueued again as a new trial whose ATTR_RETRY_OF is its number.
+ATTR_INTERRUPTED = "interrupted"
+ATTR_RETRY_OF = "retry_of"
 
 # Optuna study user attributes.
 STUDY_OBJECTIVES = "objectives"  # [{"name": "accuracy", "direction": "maximize"}, ...]

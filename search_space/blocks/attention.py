@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -24,7 +24,9 @@ def head_count(out_chs: int, heads: int | None, head_dim: int | None) -> int:
 
 @register_block("attention")
 class AttentionBlock(Block):
-    """x + attn(norm1(x)), then x + mlp(norm2(x)); accepts maps and token sequences.
+    """Pre-norm transformer block: x + attention(norm(x)), then x + MLP(norm(x)).
+
+    Accepts (N, C, H, W) maps and (N, T, C) token sequences.
 
     Heads: ``heads`` wins when set; otherwise width // ``head_dim``.
     With a stride, the attention path average-pools after norm1 and the residual
@@ -35,12 +37,13 @@ class AttentionBlock(Block):
     no relative bias (see `token_problems`).
     """
 
-    OPTIONS = {
+    OPTIONS: ClassVar[dict[str, Option]] = {
         "norm": norm_option("layer"),
         "act": act_option("gelu"),
         "heads": Option(int, None, "attention heads; wins over head_dim", minimum=1, nullable=True),
-        "head_dim": Option(int, 32, "channels per head when heads is null", minimum=1,
-                           nullable=True),
+        "head_dim": Option(
+            int, 32, "channels per head when heads is null", minimum=1, nullable=True
+        ),
         "mlp_ratio": Option(float, 4.0, "MLP hidden width / width", minimum=0.0625),
         "qkv_bias": Option(bool, True, "bias on the query, key and value projection"),
         "rel_pos": Option(str, "none", "relative position bias", choices=("none", "bias")),
@@ -73,17 +76,25 @@ class AttentionBlock(Block):
     ):
         super().__init__()
         options = {"heads": heads, "head_dim": head_dim, "window": window}
-        problems = self.check(in_chs=in_chs, out_chs=out_chs, stride=stride,
-                              input_size=input_size, options=options)
+        problems = self.check(
+            in_chs=in_chs, out_chs=out_chs, stride=stride, input_size=input_size, options=options
+        )
         if problems:
             raise SpaceError(problems)
-        self.needs_map = stride > 1 or window is not None or rel_pos == "bias"
+        self.token_issues = self.token_problems(
+            stride=stride, options={"window": window, "rel_pos": rel_pos}
+        )
         self.shortcut = make_shortcut(in_chs, out_chs, stride, shortcut, norm)
         self.norm1 = make_norm(norm, in_chs, "channels_last")
         self.pool = make_pool(stride)
         self.attn = WindowAttention(
-            in_chs, out_chs, head_count(out_chs, heads, head_dim), strided_size(input_size, stride),
-            window=window, shift=shift and index % 2 == 1, qkv_bias=qkv_bias,
+            in_chs,
+            out_chs,
+            head_count(out_chs, heads, head_dim),
+            strided_size(input_size, stride),
+            window=window,
+            shift=shift and index % 2 == 1,
+            qkv_bias=qkv_bias,
             rel_pos=rel_pos == "bias",
         )
         self.scale1 = make_layer_scale(out_chs, layer_scale)
@@ -95,7 +106,7 @@ class AttentionBlock(Block):
     def check(
         cls, *, in_chs: int, out_chs: int, stride: int, input_size: Size, options: dict[str, Any]
     ) -> list[str]:
-        heads, head_dim, window = options["heads"], options["head_dim"], options["window"]
+        heads, head_dim, window = (options.get(k, cls.OPTIONS[k].default) for k in cls.CHECK_KEYS)
         problems = []
         if heads is not None and out_chs % heads:
             problems.append(f"width {out_chs} is not divisible by heads {heads}")
@@ -112,15 +123,21 @@ class AttentionBlock(Block):
     @classmethod
     def token_problems(cls, *, stride: int, options: dict[str, Any]) -> list[str]:
         """Problems when the input is a token sequence (after a class-token stem)."""
-        needs = {"stride > 1": stride > 1, "a window": options.get("window") is not None,
-                 "rel_pos bias": options.get("rel_pos") == "bias"}
-        return [f"{what} needs a feature map, but the stem emits tokens (class_token)"
-                for what, present in needs.items() if present]
+        needs = {
+            "stride > 1": stride > 1,
+            "a window": options.get("window") is not None,
+            "rel_pos bias": options.get("rel_pos") == "bias",
+        }
+        return [
+            f"{what} needs a feature map, but the stem emits tokens (class_token)"
+            for what, present in needs.items()
+            if present
+        ]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         tokens = x.dim() == 3
-        if tokens and self.needs_map:
-            raise SpaceError(self.token_problems(stride=2, options={}) or "needs a feature map")
+        if tokens and self.token_issues:
+            raise SpaceError(self.token_issues)
         x = x.unsqueeze(2) if tokens else x.permute(0, 2, 3, 1)  # -> (N, T, 1, C) or (N, H, W, C)
         x = self._shortcut(x) + self.scale1(self.attn(self._pool(self.norm1(x))))
         x = x + self.scale2(self.mlp(self.norm2(x)))

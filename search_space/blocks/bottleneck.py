@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import torch
 from torch import nn
 
@@ -15,14 +17,14 @@ from search_space.registry import register_block
 
 @register_block("bottleneck")
 class BottleneckBlock(Block):
-    """1x1 reduce, kxk (with the stride), 1x1 expand; + shortcut; act.
+    """1x1 reduce to width / expansion, kxk (with the stride), 1x1 expand; + shortcut; act.
 
     `width` (out_chs) is the block's output, as for every block; the inner
     bottleneck width is round(out_chs / expansion). ResNet-50's first stage is
     width 256 with expansion 4, so its 3x3 convs are 64 wide.
     """
 
-    OPTIONS = {
+    OPTIONS: ClassVar[dict[str, Option]] = {
         "kernel": kernel_option(3),
         "expansion": Option(int, 4, "output width / bottleneck width", minimum=1),
         "norm": norm_option("batch"),

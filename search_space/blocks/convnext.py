@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import torch
 from torch import nn
 
@@ -23,7 +25,7 @@ class ConvNeXtBlock(Block):
     transition, so its blocks keep their shape.)
     """
 
-    OPTIONS = {
+    OPTIONS: ClassVar[dict[str, Option]] = {
         "kernel": kernel_option(7),
         "expansion": Option(int, 4, "MLP width / output width", minimum=1),
         "norm": norm_option("layer"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import torch
 from torch import nn
 
@@ -30,7 +32,7 @@ class MBConvBlock(Block):
       and no norm after it.
     """
 
-    OPTIONS = {
+    OPTIONS: ClassVar[dict[str, Option]] = {
         "kernel": kernel_option(3),
         "expansion": Option(int, 4, "inner width / output width", minimum=1),
         "se": Option(float, 0.25, "squeeze-excite ratio; 0 turns it off", minimum=0, maximum=1),

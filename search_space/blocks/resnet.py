@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import torch
 
 from search_space.component import Block, Size
 from search_space.layers.acts import make_act
 from search_space.layers.conv import ConvNormAct
 from search_space.layers.shortcut import make_shortcut
-from search_space.options import act_option, kernel_option, norm_option
+from search_space.options import Option, act_option, kernel_option, norm_option
 from search_space.registry import register_block
 
 
 @register_block("resnet")
 class ResNetBlock(Block):
-    """kxk conv (with the stride), norm, act, kxk conv, norm; + shortcut; act."""
+    """Basic block: kxk conv (with the stride), norm, act, kxk conv, norm; + shortcut; act."""
 
-    OPTIONS = {"kernel": kernel_option(3), "norm": norm_option("batch"), "act": act_option("relu")}
+    OPTIONS: ClassVar[dict[str, Option]] = {
+        "kernel": kernel_option(3),
+        "norm": norm_option("batch"),
+        "act": act_option("relu"),
+    }
 
     def __init__(
         self,

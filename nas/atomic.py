@@ -1,0 +1,87 @@
+"""Atomic file writes: a reader sees the old file or the new one, never half of one.
+
+Each write goes to a temporary file in the same folder (so the rename stays on one
+file system), is flushed and fsynced, then `os.replace`d over the target; the folder is
+fsynced too so the rename itself survives a power cut. A run killed at any moment
+leaves at worst a stray ``.<name>.<random>.tmp`` file, which readers ignore.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yields a temporary path beside `path`; when the block ends without error, the file
+    written there is fsynced and renamed onto `path`. For libraries that write to a path
+    themselves (matplotlib's savefig, safetensors, torch.onnx.export)."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(handle)
+    temporary = Path(name)
+    try:
+        yield temporary
+        with open(temporary, "rb+") as written:
+            os.fsync(written.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    _fsync_folder(target.parent)
+
+
+def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Writes `data` to `path` atomically; returns the path."""
+    with atomic_path(path) as temporary, open(temporary, "wb") as out:
+        out.write(data)
+    return Path(path)
+
+
+def write_text(path: str | os.PathLike, text: str) -> Path:
+    """Writes UTF-8 `text` to `path` atomically."""
+    return write_bytes(path, text.encode("utf-8"))
+
+
+def write_json(path: str | os.PathLike, document: Any) -> Path:
+    """Writes `document` as indented JSON; NaN and infinities become null (strict JSON)."""
+    text = json.dumps(_strict(document), indent=2, default=str, allow_nan=False)
+    return write_text(path, text + "\n")
+
+
+def write_csv(path: str | os.PathLike, table: Any) -> Path:
+    """Writes a pandas DataFrame as CSV (no index column)."""
+    return write_text(path, table.to_csv(index=False, lineterminator="\n"))
+
+
+def _strict(value: Any) -> Any:
+    if hasattr(value, "item") and getattr(value, "ndim", None) == 0:  # numpy/torch scalars
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _strict(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_strict(v) for v in value]
+    return value
+
+
+def _fsync_folder(folder: Path) -> None:
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:  # not possible on every platform (Windows); the rename is still atomic
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)

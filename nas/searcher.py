@@ -1,0 +1,404 @@
+"""The driver's side of every trial: Optuna ask/tell behind Ray Tune's Searcher interface.
+
+Tune asks `StudySearcher.suggest` for the next trial. The searcher asks the Optuna study
+(define-by-run, through `OptunaChooser`), builds and counts the candidate and checks the
+constraints right there, so an infeasible candidate is recorded and told to Optuna
+without ever reaching a worker; only feasible ones are returned to Tune to train. When a
+trial ends, the searcher tells Optuna exactly one of:
+
+    complete       COMPLETE with the objective values
+    infeasible     COMPLETE with the counts (accuracy 0), constraints > 0: samplers rank
+                   it below every feasible trial and learn to avoid its region
+    stopped_early  PRUNED, keeping the last epoch's metrics (ASHA)
+    failed         FAIL with a one-line reason (an exception, or a worker that died
+                   more often than search.max_retries)
+
+A trial the search abandons (the process stopped or was killed) is FAIL with
+``interrupted: true``; `recover_interrupted` re-enqueues its parameters, so the same
+candidate runs again and the study never silently loses it. All four outcomes count
+towards ``--trials``; interrupted ones do not.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import optuna
+from optuna.trial import TrialState
+from ray.tune.search import Searcher
+
+from nas import run_format as rf
+from nas.atomic import write_json, write_text
+from nas.config import ExperimentConfig
+from nas.constraints import broken, violations
+from nas.objectives import (
+    MEASURED,
+    PROXY,
+    TRAINED,
+    kind_of,
+    metric_key,
+    objective_values,
+)
+from nas.optuna_chooser import OptunaChooser
+from nas.trial import one_line
+
+# Set on trials abandoned by a search that stopped or died; they do not count.
+ATTR_INTERRUPTED = rf.ATTR_INTERRUPTED
+ATTR_RETRY_OF = rf.ATTR_RETRY_OF
+_TERMINAL = (rf.COMPLETE, rf.FAILED, rf.INFEASIBLE, rf.STOPPED_EARLY)
+
+
+@dataclass
+class Candidate:
+    """A trial between ask and tell."""
+
+    trial: optuna.Trial
+    arch: Any  # search_space.Architecture
+    counts: dict[str, float]
+    seconds: dict[str, float]
+    constraints: dict[str, float] = field(default_factory=dict)
+    history: list[dict[str, float]] = field(default_factory=list)
+    started: float = field(default_factory=time.time)
+    attempts: int = 1
+
+    @property
+    def number(self) -> int:
+        return self.trial.number
+
+
+class TrialPlan:
+    """How one candidate is sampled, counted and turned into a Tune config."""
+
+    def __init__(self, experiment: ExperimentConfig):
+        self.experiment = experiment
+        self.space = experiment.space
+        self.objectives = list(experiment.search.objectives)
+        self.constraints = list(experiment.search.constraints)
+        kinds = {o.name: kind_of(o.name) for o in self.objectives}
+        self.train_model = TRAINED in kinds.values()
+        self.latency = MEASURED in kinds.values()
+        self.proxies = [name for name, kind in kinds.items() if kind == PROXY]
+        self.run_dir = experiment.run_dir.resolve()
+        self.data = _absolute_root(experiment.data)
+
+    def sample(self, trial: optuna.Trial) -> Candidate:
+        """Samples, builds and counts; raises what building or counting raises."""
+        from evaluators.flops import count_flops
+        from search_space import build_model, count_params, sample_architecture
+
+        tick = time.perf_counter()
+        arch = sample_architecture(
+            self.space, OptunaChooser(trial), f"{self.space.name}-{trial.number}"
+        )
+        trial.set_user_attr(rf.ATTR_ARCH, arch.to_dict(run_config=False))
+        trial.set_user_attr(rf.ATTR_SUMMARY, arch.summary())
+        sampled = time.perf_counter()
+        candidate = Candidate(trial, arch, {}, {"sample": sampled - tick})
+        model = build_model(arch)
+        built = time.perf_counter()
+        candidate.seconds["build"] = built - sampled
+        shape = (arch.input.channels, arch.input.resolution, arch.input.resolution)
+        candidate.counts = {
+            "params": float(count_params(model)),
+            "flops": float(count_flops(model, shape)["flops"]),
+        }
+        candidate.seconds["count"] = time.perf_counter() - built
+        return candidate
+
+    def tune_config(self, candidate: Candidate) -> dict[str, Any]:
+        import dataclasses
+
+        return {
+            "number": candidate.number,
+            "arch": candidate.arch.to_dict(run_config=False),
+            "counts": candidate.counts,
+            "run_dir": str(self.run_dir),
+            "data": dataclasses.asdict(self.data),
+            "train": dataclasses.asdict(self.experiment.train),
+            "train_model": self.train_model,
+            "latency": self.latency,
+            "proxies": self.proxies,
+            "save_weights": True,
+        }
+
+
+class StudySearcher(Searcher):
+    """Optuna ask/tell for Ray Tune; `on_finished(trial_number, state)` after every tell."""
+
+    def __init__(
+        self,
+        study: optuna.Study,
+        plan: TrialPlan,
+        target: int,
+        on_finished: Callable[[int, str, dict], None] | None = None,
+    ):
+        super().__init__(metric=None, mode=None)
+        self.study, self.plan, self.target = study, plan, target
+        self.on_finished = on_finished or (lambda number, state, info: None)
+        self.live: dict[str, Candidate] = {}  # Tune trial id -> candidate in a worker
+        self.errored: dict[str, Candidate] = {}  # worker died for good; reason comes next
+        self.stopped_by_scheduler: set[str] = set()
+        self.decided = count_decided(study)
+        self.finished = False
+
+    # --- Tune's Searcher interface ---------------------------------------------------
+
+    def suggest(self, trial_id: str) -> dict | str | None:
+        while self.decided + len(self.live) + len(self.errored) < self.target:
+            trial = self.study.ask()
+            try:
+                candidate = self.plan.sample(trial)
+            except Exception as error:  # a candidate that cannot be built
+                self._finish_failed(trial, one_line(error), {})
+                continue
+            self._write_arch(candidate)
+            if self.plan.constraints and self._infeasible(candidate):
+                continue
+            self.live[trial_id] = candidate
+            return self.plan.tune_config(candidate)
+        self.finished = True
+        return Searcher.FINISHED
+
+    def on_trial_result(self, trial_id: str, result: dict) -> None:
+        candidate = self.live.get(trial_id)
+        if candidate is not None and "epoch" in result and "payload" in result:
+            candidate.history.append(json.loads(result["payload"]))
+
+    def on_trial_complete(
+        self, trial_id: str, result: dict | None = None, error: bool = False
+    ) -> None:
+        candidate = self.live.pop(trial_id, None)
+        if candidate is None:
+            return
+        if error:  # the reason arrives through `record_worker_error` (a Tune callback)
+            self.errored[trial_id] = candidate
+            return
+        payload = json.loads(result["payload"]) if result and "payload" in result else {}
+        if payload.get("final"):
+            self._finish_evaluated(candidate, payload)
+        elif trial_id in self.stopped_by_scheduler:
+            self._finish_stopped(candidate)
+        else:  # the experiment ended around it: leave it RUNNING for `recover_interrupted`
+            pass
+
+    # --- called by the runner's Tune callback ----------------------------------------
+
+    def record_worker_error(self, trial_id: str, reason: str, attempts: int) -> None:
+        candidate = self.errored.pop(trial_id, None) or self.live.pop(trial_id, None)
+        if candidate is not None:
+            candidate.attempts = attempts
+            self._finish_failed(
+                candidate.trial,
+                f"worker died {attempts} time(s): {reason}",
+                candidate.counts,
+                candidate,
+            )
+
+    def record_retry(self, trial_id: str) -> None:
+        candidate = self.live.get(trial_id)
+        if candidate is not None:
+            candidate.attempts += 1
+            candidate.history.clear()
+
+    def flush_errors(self) -> None:
+        """Worker deaths whose callback never came (should not happen) are still told."""
+        for trial_id in list(self.errored):
+            self.record_worker_error(trial_id, "no reason reported", 1)
+
+    # --- outcomes ----------------------------------------------------------------------
+
+    def _infeasible(self, candidate: Candidate) -> bool:
+        trial, counts = candidate.trial, candidate.counts
+        candidate.constraints = violations(self.plan.constraints, counts)
+        for key, value in candidate.constraints.items():
+            trial.set_constraint(key, value)
+        reasons = broken(self.plan.constraints, counts)
+        if not reasons:
+            return False
+        values = objective_values(self.plan.objectives, counts)
+        self._tell(
+            candidate.trial,
+            rf.INFEASIBLE,
+            TrialState.COMPLETE,
+            values,
+            {
+                rf.ATTR_METRICS: counts,
+                rf.ATTR_ERROR: "infeasible: " + "; ".join(reasons),
+                rf.ATTR_CONSTRAINTS: candidate.constraints,
+                rf.ATTR_EPOCHS: 0,
+                rf.ATTR_SECONDS: _total(candidate.seconds),
+            },
+            candidate,
+        )
+        return True
+
+    def _finish_evaluated(self, candidate: Candidate, payload: dict) -> None:
+        seconds = {**candidate.seconds, **payload.get("seconds", {})}
+        if payload.get("failed"):
+            self._finish_failed(
+                candidate.trial,
+                payload.get("error", "unknown error"),
+                candidate.counts,
+                candidate,
+                seconds,
+            )
+            return
+        metrics = payload["metrics"]
+        missing = [o.name for o in self.plan.objectives if metrics.get(metric_key(o.name)) is None]
+        if missing:
+            self._finish_failed(
+                candidate.trial,
+                f"no value for objective(s) {', '.join(missing)}",
+                candidate.counts,
+                candidate,
+                seconds,
+            )
+            return
+        values = objective_values(self.plan.objectives, metrics)
+        self._tell(
+            candidate.trial,
+            rf.COMPLETE,
+            TrialState.COMPLETE,
+            values,
+            {
+                rf.ATTR_METRICS: metrics,
+                rf.ATTR_EPOCHS: payload.get("epochs", 0),
+                rf.ATTR_HISTORY: payload.get("history", []),
+                rf.ATTR_SECONDS: _total(seconds),
+                rf.ATTR_CONSTRAINTS: candidate.constraints,
+                "device": payload.get("device"),
+                "attempts": candidate.attempts,
+            },
+            candidate,
+        )
+
+    def _finish_stopped(self, candidate: Candidate) -> None:
+        last = candidate.history[-1] if candidate.history else {}
+        metrics = {**candidate.counts, **{k: v for k, v in last.items() if k != "epoch"}}
+        seconds = {**candidate.seconds, "total": time.time() - candidate.started}
+        self._tell(
+            candidate.trial,
+            rf.STOPPED_EARLY,
+            TrialState.PRUNED,
+            None,
+            {
+                rf.ATTR_METRICS: metrics,
+                rf.ATTR_EPOCHS: int(last.get("epoch", 0)),
+                rf.ATTR_HISTORY: candidate.history,
+                rf.ATTR_SECONDS: seconds,
+                rf.ATTR_CONSTRAINTS: candidate.constraints,
+            },
+            candidate,
+        )
+
+    def _finish_failed(
+        self,
+        trial: optuna.Trial,
+        reason: str,
+        counts: dict,
+        candidate: Candidate | None = None,
+        seconds: dict | None = None,
+    ) -> None:
+        attrs = {rf.ATTR_ERROR: reason, rf.ATTR_METRICS: counts}
+        if candidate is not None:
+            attrs.update(
+                {
+                    rf.ATTR_SECONDS: _total(seconds or candidate.seconds),
+                    rf.ATTR_HISTORY: candidate.history,
+                    "attempts": candidate.attempts,
+                }
+            )
+        self._tell(trial, rf.FAILED, TrialState.FAIL, None, attrs, candidate)
+
+    def _tell(
+        self,
+        trial: optuna.Trial,
+        state: str,
+        optuna_state: TrialState,
+        values: list[float] | None,
+        attrs: dict[str, Any],
+        candidate: Candidate | None,
+    ) -> None:
+        # Attributes first, the state last: a kill in between leaves a RUNNING trial,
+        # which a resume re-runs, never a finished trial with half its record.
+        for key, value in {**attrs, rf.ATTR_STATE: state}.items():
+            trial.set_user_attr(key, value)
+        self.study.tell(trial, values, state=optuna_state)
+        self.decided += 1
+        self._write_metrics(trial.number, state, attrs)
+        self.on_finished(trial.number, state, attrs)
+
+    # --- per-trial files ------------------------------------------------------------
+
+    def _trial_dir(self, number: int) -> Path:
+        return self.plan.run_dir / rf.TRIALS_DIR / str(number)
+
+    def _write_arch(self, candidate: Candidate) -> None:
+        write_text(
+            self._trial_dir(candidate.number) / rf.ARCH_FILE,
+            candidate.arch.to_yaml(run_config=False),
+        )
+
+    def _write_metrics(self, number: int, state: str, attrs: dict[str, Any]) -> None:
+        from evaluators.flops import FLOP_CONVENTION
+
+        document = {
+            "number": number,
+            "state": state,
+            "flop_convention": FLOP_CONVENTION,
+            **{key: value for key, value in attrs.items()},
+        }
+        write_json(self._trial_dir(number) / rf.METRICS_FILE, document)
+
+
+def count_decided(study: optuna.Study) -> int:
+    """Trials that count towards --trials: recorded outcomes, interrupted ones excluded."""
+    return sum(
+        1
+        for t in study.get_trials(deepcopy=False)
+        if t.state.is_finished()
+        and t.user_attrs.get(rf.ATTR_STATE) in _TERMINAL
+        and not t.user_attrs.get(ATTR_INTERRUPTED)
+    )
+
+
+def recover_interrupted(study: optuna.Study, reason: str) -> list[int]:
+    """Marks trials left RUNNING by a search that is no longer running as failed and
+    interrupted, and enqueues their parameters so the same candidates run again first.
+
+    Call only when no other process is working on the study. Returns their numbers.
+    """
+    recovered = []
+    waiting = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
+    queued = {t.user_attrs.get(ATTR_RETRY_OF) for t in waiting}
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        storage, trial_id = study._storage, trial._trial_id
+        storage.set_trial_user_attr(trial_id, rf.ATTR_STATE, rf.FAILED)
+        storage.set_trial_user_attr(trial_id, rf.ATTR_ERROR, f"interrupted: {reason}")
+        storage.set_trial_user_attr(trial_id, ATTR_INTERRUPTED, True)
+        # Idempotent: a kill between the enqueue and the state change does not queue twice.
+        if trial.params and trial.number not in queued:
+            study.enqueue_trial(trial.params, user_attrs={ATTR_RETRY_OF: trial.number})
+        storage.set_trial_state_values(trial_id, TrialState.FAIL)
+        recovered.append(trial.number)
+    return recovered
+
+
+def _total(seconds: dict[str, float]) -> dict[str, float]:
+    if "total" not in seconds:
+        seconds = {**seconds, "total": sum(seconds.values())}
+    return seconds
+
+
+def _absolute_root(data: Any) -> Any:
+    """Workers may run in another folder: a relative data.root is made absolute here."""
+    import dataclasses
+
+    if data.root and not Path(data.root).expanduser().is_absolute():
+        return dataclasses.replace(data, root=str(Path(data.root).resolve()))
+    return data

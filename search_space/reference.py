@@ -1,0 +1,56 @@
+"""Markdown tables of every registered component's keys, for the README's YAML reference.
+
+    python -m search_space.reference   # prints the tables; tests check the README has them
+"""
+
+from __future__ import annotations
+
+import search_space.builder  # noqa: F401  (registers every component)
+from search_space.options import Option
+from search_space.registry import BLOCKS, HEADS, STEMS, Registry
+
+
+def _value(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def _allowed(option: Option) -> str:
+    if option.choices is not None:
+        text = " \\| ".join(_value(c) for c in option.choices)
+    else:
+        text = {int: "integer", float: "number", bool: "true \\| false", str: "text"}[option.kind]
+        if option.minimum is not None:
+            text += f" >= {option.minimum:g}"
+        if option.maximum is not None:
+            text += f" <= {option.maximum:g}"
+        if option.odd:
+            text += ", odd"
+    return text + (" \\| null" if option.nullable else "")
+
+
+def component_table(registry: Registry, name: str) -> str:
+    """One Markdown table: key, default, allowed values, meaning."""
+    cls = registry.get(name)
+    rows = [f"**`{name}`** {(cls.__doc__ or '').strip().splitlines()[0]}", "",
+            "| key | default | allowed | meaning |", "| --- | --- | --- | --- |"]
+    for key, option in cls.OPTIONS.items():
+        rows.append(f"| `{key}` | `{_value(option.default)}` | {_allowed(option)} | {option.doc} |")
+    if not cls.OPTIONS:
+        rows.append("| (none) | | | |")
+    return "\n".join(rows)
+
+
+def reference_markdown() -> str:
+    sections = []
+    for title, registry in (("Stems", STEMS), ("Blocks", BLOCKS), ("Heads", HEADS)):
+        sections.append(f"#### {title}\n")
+        sections += [component_table(registry, name) + "\n" for name in registry.names()]
+    return "\n".join(sections)
+
+
+if __name__ == "__main__":
+    print(reference_markdown())

@@ -1,0 +1,63 @@
+"""A stack of 3x3 convs, the first strided (CoAtNet, most small CNNs)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+
+from search_space.component import Size, Stem, strided_size
+from search_space.layers.acts import make_act
+from search_space.layers.norms import make_norm
+from search_space.options import Option, act_option, norm_option
+from search_space.registry import register_stem
+
+
+@register_stem("conv")
+class ConvStem(Stem):
+    """`depth` 3x3 convs to `width`, the first with `stride`, each followed by norm and act.
+
+    ``final_norm: false`` leaves the last conv bare (CoAtNet's stem).
+    """
+
+    OPTIONS: ClassVar[dict[str, Option]] = {
+        "depth": Option(int, 1, "number of 3x3 convs", minimum=1),
+        "stride": Option(int, 2, "stride of the first conv", minimum=1),
+        "norm": norm_option("batch"),
+        "act": act_option("relu"),
+        "bias": Option(bool, False, "bias on the convs"),
+        "final_norm": Option(bool, True, "norm and act after the last conv"),
+    }
+
+    def __init__(
+        self,
+        in_chs: int,
+        out_chs: int,
+        *,
+        input_size: Size,
+        depth: int,
+        stride: int,
+        norm: str,
+        act: str,
+        bias: bool,
+        final_norm: bool,
+    ):
+        super().__init__()
+        layers: list[nn.Module] = []
+        for i in range(depth):
+            layers.append(
+                nn.Conv2d(
+                    in_chs if i == 0 else out_chs, out_chs, 3, stride if i == 0 else 1, 1, bias=bias
+                )
+            )
+            if i < depth - 1 or final_norm:
+                layers += [make_norm(norm, out_chs), make_act(act)]
+        self.layers = nn.Sequential(*layers)
+
+    @classmethod
+    def output_size(cls, input_size: Size, options: dict[str, Any]) -> Size:
+        return strided_size(input_size, options["stride"])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layers(x)

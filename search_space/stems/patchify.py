@@ -1,0 +1,76 @@
+"""Patch embedding: a kxk stride-k conv (ViT, ConvNeXt), optionally with ViT's tokens."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from search_space.component import Size, Stem, strided_size
+from search_space.layers.norms import make_norm
+from search_space.options import Option, norm_option
+from search_space.registry import register_stem
+
+
+@register_stem("patchify")
+class PatchifyStem(Stem):
+    """A patch x patch stride-patch conv and a norm; optionally ViT's class token.
+
+    (N, C, H, W) -> (N, width, ceil(H / patch), ceil(W / patch)).
+
+    Sizes that are not a multiple of the patch are zero-padded at the bottom and right.
+    ``class_token: true`` emits ViT's token sequence (N, 1 + h*w, width), class token
+    first. ``pos_embed: learned`` adds a learned position embedding: to every token
+    (197 of them for ViT-S/16 at 224), or per pixel of the map when there is no class
+    token. It is sized for the built resolution.
+    """
+
+    OPTIONS: ClassVar[dict[str, Option]] = {
+        "patch": Option(int, 4, "patch size = kernel = stride", minimum=1),
+        "norm": norm_option("none"),
+        "class_token": Option(bool, False, "prepend a learned class token (ViT)"),
+        "pos_embed": Option(str, "none", "position embedding", choices=("none", "learned")),
+    }
+
+    def __init__(
+        self,
+        in_chs: int,
+        out_chs: int,
+        *,
+        input_size: Size,
+        patch: int,
+        norm: str,
+        class_token: bool,
+        pos_embed: str,
+    ):
+        super().__init__()
+        self.patch = patch
+        self.proj = nn.Conv2d(in_chs, out_chs, patch, patch)
+        self.norm = make_norm(norm, out_chs)
+        self.class_token = nn.Parameter(torch.zeros(1, 1, out_chs)) if class_token else None
+        h, w = strided_size(input_size, patch)
+        shape = (1, int(class_token) + h * w, out_chs) if class_token else (1, out_chs, h, w)
+        self.pos_embed = nn.Parameter(torch.zeros(shape)) if pos_embed == "learned" else None
+        if self.pos_embed is not None:
+            nn.init.trunc_normal_(self.pos_embed, std=0.02)
+
+    @classmethod
+    def output_size(cls, input_size: Size, options: dict[str, Any]) -> Size:
+        return strided_size(input_size, options["patch"])
+
+    @classmethod
+    def emits_tokens(cls, options: dict[str, Any]) -> bool:
+        return bool(options["class_token"])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, w = x.shape[-2:]
+        pad_h, pad_w = -h % self.patch, -w % self.patch  # up to a multiple of the patch
+        if pad_h or pad_w:
+            x = F.pad(x, (0, pad_w, 0, pad_h))
+        x = self.norm(self.proj(x))  # (N, width, h, w)
+        if self.class_token is not None:
+            x = x.flatten(2).transpose(1, 2)  # (N, width, h, w) -> (N, h*w, width)
+            x = torch.cat([self.class_token.expand(x.shape[0], -1, -1), x], dim=1)
+        return x if self.pos_embed is None else x + self.pos_embed
