@@ -19,7 +19,9 @@ Tune keeps what it is good at: placing trials on the cluster with per-trial CPUs
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
+import math
 import os
 import shutil
 import signal
@@ -51,7 +53,7 @@ _RAY_ENV = {
     "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1",  # our run folder is the record, not Tune's
     "TUNE_DISABLE_STRICT_METRIC_CHECKING": "1",  # the final report has no val_accuracy
     "TUNE_MAX_PENDING_TRIALS_PG": "1",  # ask Optuna only when a worker is about to be free
-    "RAY_DEDUP_LOGS": "0",
+    "TUNE_PRINT_ALL_TRIAL_ERRORS": "0",  # a dead worker is recorded in its trial instead
     "RAY_AIR_NEW_OUTPUT": "0",  # with verbose=0: no experiment banner on stdout
 }
 _TEST_ENV = ("NAS_TEST_FAIL_TRIALS", "NAS_TEST_KILL_TRIALS")
@@ -115,7 +117,10 @@ def run_search(experiment: ExperimentConfig, *, progress_stream: Any = None) -> 
     status = rf.INTERRUPTED
     try:
         if outcome.decided < outcome.target:
-            _run_trials(experiment, study, progress_stream)
+            # Ray's driver prints worker deaths on stdout ("(raylet) A worker died...");
+            # each is recorded in its trial instead, and stdout stays clean for --json.
+            with contextlib.redirect_stdout(_Discard()):
+                _run_trials(experiment, study, progress_stream or sys.stderr)
         outcome.decided = count_decided(study)
         outcome.finished = outcome.decided >= outcome.target
         status = rf.FINISHED if outcome.finished else rf.INTERRUPTED
@@ -255,29 +260,44 @@ def _error_reason(trial: Any) -> str:
 
 
 class _Refresher:
-    """After every trial: the run folder's tables, pruned weights and plots, then the view.
+    """After every trial: the run folder's tables and pruned weights, then the live view.
 
-    The refresh reads the whole study, so it is skipped while the last one took more than
-    a tenth of the time since (a big study on a busy driver); the final one always runs.
+    A refresh reads the whole study, so it is skipped while the last one took more than a
+    tenth of the time since (a big study on a busy driver). Plots cost about a second, so
+    they are redrawn at most once a minute; the final refresh always draws them.
     """
+
+    PLOT_EVERY_S = 60.0
 
     def __init__(self, experiment: ExperimentConfig, study: optuna.Study, progress: Progress):
         self.experiment, self.study, self.progress = experiment, study, progress
-        self.cost, self.last = 0.0, 0.0
+        self.cost, self.last = 0.0, -math.inf
+        self.plot_cost, self.last_plot = 0.0, -math.inf
 
     def trial_finished(self, number: int, state: str, attrs: dict) -> None:
         now = time.monotonic()
-        if now - self.last >= 10 * self.cost:
-            results = _update_run_folder(self.experiment, self.study)
-            self.last, self.cost = time.monotonic(), time.monotonic() - now
+        plots = self.experiment.search.plots and (
+            now - self.last_plot >= max(self.PLOT_EVERY_S, 20 * self.plot_cost)
+        )
+        if plots or now - self.last >= 10 * self.cost:
+            results = _update_run_folder(self.experiment, self.study, plots=plots)
+            cost = time.monotonic() - now
+            if plots:
+                self.plot_cost, self.last_plot = cost, now
+            else:
+                self.cost = cost
+            self.last = now
             self.progress.set_results(results)
         self.progress.trial_finished(number, state, attrs)
 
 
-def _update_run_folder(experiment: ExperimentConfig, study: optuna.Study) -> Any:
+def _update_run_folder(
+    experiment: ExperimentConfig, study: optuna.Study, *, plots: bool | None = None
+) -> Any:
     from nas.run_folder import update_run_folder
 
-    return update_run_folder(experiment.run_dir, study, plots=experiment.search.plots)
+    plots = experiment.search.plots if plots is None else plots
+    return update_run_folder(experiment.run_dir, study, plots=plots)
 
 
 def _refresh(
@@ -298,6 +318,11 @@ def _refresh(
         if c in results.front.columns
     ]
     outcome.front = results.front[list(dict.fromkeys(columns))].to_dict("records")
+
+
+class _Discard(io.TextIOBase):
+    def write(self, text: str) -> int:
+        return len(text)
 
 
 # --- Ray -------------------------------------------------------------------------------
@@ -567,7 +592,7 @@ def _json_safe(value: Any) -> Any:
 
 def _quiet_libraries() -> None:
     """Our progress view is the console: Optuna's per-trial logs and Ray's chatter go."""
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
     for name in ("ray", "ray.tune", "ray.train", "ray.data"):
         logging.getLogger(name).setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)

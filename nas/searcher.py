@@ -182,6 +182,9 @@ class StudySearcher(Searcher):
         if payload.get("final"):
             self._finish_evaluated(candidate, payload)
         elif trial_id in self.stopped_by_scheduler:
+            # Tune hands the result that triggered the stop only to on_trial_complete.
+            if payload and (not candidate.history or candidate.history[-1] != payload):
+                candidate.history.append(payload)
             self._finish_stopped(candidate)
         else:  # the experiment ended around it: leave it RUNNING for `recover_interrupted`
             pass

@@ -148,9 +148,8 @@ def _check_stage_blocks(
     downsamples = stage["downsample"].values() if "downsample" in stage else ["block"]
     for name in stage["block"].values():
         cls = BLOCKS.get(name)
-        if tokens and not cls.TOKENS_OK:
-            problems.append(f"{path}.block: {name!r} needs an image layout, but the stem may emit "
-                            "a class-token sequence; use attention blocks or drop class_token")
+        if tokens:
+            problems += _token_problems(path, name, cls, stage, strides)
         found = 0
         for options in option_combinations(cls, stage, cls.CHECK_KEYS):
             for width, stride, size, mode in itertools.product(
@@ -167,6 +166,19 @@ def _check_stage_blocks(
             if found >= MAX_PROBLEMS_PER_CHECK:
                 break
     return problems
+
+
+def _token_problems(path: str, name: str, cls: Any, stage: dict, strides: list) -> list[str]:
+    """After a class-token stem the features are a sequence (N, 1 + H*W, C), not a map."""
+    if not cls.TOKENS_OK:
+        return [f"{path}.block: {name!r} needs an image layout, but the stem may emit a "
+                "class-token sequence; use attention blocks or drop class_token"]
+    for options in option_combinations(cls, stage, cls.OPTIONS):
+        for stride in strides:
+            found = cls.token_problems(stride=stride, options=options)
+            if found:
+                return [f"{path}: block {name!r} with stride {stride}, {_fmt(options)}{found[0]}"]
+    return []
 
 
 def _check_head(space: SearchSpace, tokens: bool) -> list[str]:

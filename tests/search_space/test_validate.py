@@ -124,3 +124,17 @@ def test_class_token_stem_needs_token_blocks(write_space):
     document = space_with(stem={"type": "patchify", "width": 16, "patch": 4, "class_token": True,
                                 "pos_embed": "learned"})
     assert "class-token" in problems_of(document, write_space)
+
+
+def test_class_token_stem_rejects_windows_and_strides_in_attention(write_space):
+    document = space_with(
+        stem={"type": "patchify", "width": 16, "patch": 4, "class_token": True},
+        stages=[{"block": "attention", "depth": 1, "width": 16, "heads": 2, "window": [None, 7]}],
+        head={"pool": "token"},
+    )
+    text = problems_of(document, write_space)
+    assert "stages[0]" in text and "a window needs a feature map" in text
+
+
+def test_token_pool_needs_a_class_token(write_space):
+    assert "class_token: true" in problems_of(space_with(head={"pool": "token"}), write_space)

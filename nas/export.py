@@ -1,0 +1,463 @@
+"""`nas export`: write chosen models of a run to RUN/export/<trial>/, ready to load anywhere.
+
+Each export folder holds:
+
+    arch.yaml              the architecture with the run's data/train sections (`nas info` loads it)
+    weights.safetensors    the trained weights (SHA-256 in the file's metadata)
+    model.onnx             when asked; checked with onnxruntime against PyTorch (1e-4)
+    model.torchscript.pt   when asked
+    metrics.json           accuracy, FLOPs (+ convention), params, latency, data and split,
+                           preprocessing, training recipe, seed, versions, checks
+    README.md              a short model card
+
+Picks: ``pareto`` (every front model), ``knee`` (the front's knee), ``best-accuracy``,
+or trial numbers; ``max_flops`` limits the named picks. Without ``retrain_epochs`` the
+weights saved by the search are used (only front trials keep them); with it, the
+architecture is trained again from scratch for that many epochs with the run's data and
+training recipe, as NAS practice does after a short search.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import math
+import warnings
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nas import run_format as rf
+from nas.atomic import atomic_path, write_json, write_text
+from nas.output import human, note
+from nas.pareto import knee_point
+from nas.run_folder import RunFolder, RunResults, analyse_study, open_run
+from search_space.errors import SpaceError, did_you_mean
+
+if TYPE_CHECKING:
+    import optuna
+    import torch
+    from torch import nn
+
+FORMATS = ("safetensors", "onnx", "torchscript")
+DEFAULT_FORMATS = ("safetensors", "onnx")
+PICKS = ("pareto", "knee", "best-accuracy")
+ONNX_FILE, TORCHSCRIPT_FILE, CARD_FILE = "model.onnx", "model.torchscript.pt", "README.md"
+ONNX_TOLERANCE = 1e-4  # max |onnxruntime - PyTorch| on the logits
+ONNX_OPSET = 17  # LayerNorm and scaled_dot_product_attention export natively from 17
+RELOAD_TOLERANCE = 0.005  # reloaded accuracy may differ by half a point (bf16 vs fp32 eval)
+
+
+@dataclass
+class Exported:
+    number: int
+    folder: Path
+    metrics: dict[str, Any]
+
+
+def parse_formats(text: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """'onnx,torchscript' -> ('safetensors', 'onnx', 'torchscript'): weights always go."""
+    words = text.split(",") if isinstance(text, str) else list(text)
+    formats = [w.strip().lower() for w in words if w.strip()]
+    for word in formats:
+        if word not in FORMATS:
+            raise SpaceError(f"--format: unknown format {word!r}{did_you_mean(word, FORMATS)}; "
+                             f"choose from {', '.join(FORMATS)}")
+    return tuple(f for f in FORMATS if f in {"safetensors", *formats})
+
+
+def select_trials(results: RunResults, picks: list[str], max_flops: float | None = None
+                  ) -> list[int]:
+    """Trial numbers for `picks` (words and numbers, in order, without repeats)."""
+    words = [w.strip() for pick in picks for w in str(pick).split(",") if w.strip()]
+    chosen: list[int] = []
+    for word in words or ["pareto"]:
+        numbers = _pick(results, word.lower(), max_flops)
+        chosen += [n for n in numbers if n not in chosen]
+    return chosen
+
+
+def _pick(results: RunResults, word: str, max_flops: float | None) -> list[int]:
+    if word.lstrip("-").isdigit():
+        return [_explicit_trial(results, int(word), max_flops)]
+    if word not in PICKS:
+        raise SpaceError(f"--pick: unknown pick {word!r}{did_you_mean(word, PICKS)}; use "
+                         f"{', '.join(PICKS)} or trial numbers")
+    front = _under(results.front, max_flops)
+    if word == "pareto":
+        numbers = [int(n) for n in front["number"]]
+    elif word == "knee":
+        names = [o.name for o in results.objectives]
+        index = knee_point(front[names].to_numpy(), [o.direction for o in results.objectives])
+        numbers = [] if index is None else [int(front["number"].iloc[index])]
+    else:
+        numbers = _best_accuracy(results, max_flops)
+    if not numbers:
+        limit = f" with at most {human(max_flops)} FLOPs" if max_flops is not None else ""
+        raise SpaceError(f"--pick {word}: no complete trial{limit} to export "
+                         f"({_counts_text(results)})")
+    return numbers
+
+
+def _explicit_trial(results: RunResults, number: int, max_flops: float | None) -> int:
+    table = results.table
+    rows = table[table["number"] == number]
+    if rows.empty:
+        span = f"0 to {int(table['number'].max())}" if len(table) else "none"
+        raise SpaceError(f"--pick {number}: this run has no trial {number} (trials: {span})")
+    row = rows.iloc[0]
+    if row["state"] != rf.COMPLETE:
+        why = f": {row['error']}" if isinstance(row.get("error"), str) else ""
+        raise SpaceError(f"--pick {number}: trial {number} is {row['state'].replace('_', ' ')}, "
+                         f"not complete, so it has no trained model to export{why}")
+    if max_flops is not None and "flops" in row and row["flops"] > max_flops:
+        raise SpaceError(f"--pick {number}: trial {number} has {human(row['flops'])} FLOPs, "
+                         f"above --max-flops {human(max_flops)}")
+    return number
+
+
+def _under(table: Any, max_flops: float | None) -> Any:
+    if max_flops is None:
+        return table
+    if "flops" not in table.columns:
+        raise SpaceError("--max-flops: this run recorded no FLOPs")
+    return table[table["flops"] <= max_flops]
+
+
+def _best_accuracy(results: RunResults, max_flops: float | None) -> list[int]:
+    table = results.table
+    if "accuracy" not in table.columns:
+        raise SpaceError("--pick best-accuracy: this run recorded no accuracy")
+    complete = _under(table[(table["state"] == rf.COMPLETE) & table["accuracy"].notna()],
+                      max_flops)
+    if complete.empty:
+        return []
+    ties = ["flops"] if "flops" in complete.columns else []
+    best = complete.sort_values(["accuracy", *ties, "number"],
+                                ascending=[False, *[True] * len(ties), True], kind="stable")
+    return [int(best["number"].iloc[0])]
+
+
+def _counts_text(results: RunResults) -> str:
+    return ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in results.counts().items() if n) \
+        or "no trials"
+
+
+# --- the export itself ------------------------------------------------------------------
+
+
+def export_run(run_dir: str, picks: list[str] | None = None, *, max_flops: float | None = None,
+               formats: tuple[str, ...] = DEFAULT_FORMATS, retrain_epochs: int | None = None,
+               check_accuracy: bool = True) -> list[Exported]:
+    """Exports the picked trials of a finished run; returns what was written."""
+    if retrain_epochs is not None and retrain_epochs < 1:
+        raise SpaceError(f"--retrain-epochs: {retrain_epochs} must be at least 1")
+    if max_flops is not None and not max_flops > 0:
+        raise SpaceError(f"--max-flops: {max_flops} must be positive")
+    run = open_run(run_dir)
+    study = run.load_study()
+    results = analyse_study(study, arch_yaml=False)
+    numbers = select_trials(results, picks or ["pareto"], max_flops)
+    if retrain_epochs is None:
+        for number in numbers:  # refuse before writing anything
+            _require_weights(run, number)
+    exporter = _Exporter(run, study, results, parse_formats(formats), retrain_epochs,
+                         check_accuracy)
+    return [exporter.export(number) for number in numbers]
+
+
+def _require_weights(run: RunFolder, number: int) -> Path:
+    path = run.path / rf.TRIALS_DIR / str(number) / rf.WEIGHTS_FILE
+    if not path.is_file():
+        raise SpaceError(f"trial {number}: no saved weights (the search keeps them only for "
+                         "Pareto-front trials); train it again with --retrain-epochs N")
+    return path
+
+
+class _Exporter:
+    def __init__(self, run: RunFolder, study: optuna.Study, results: RunResults,
+                 formats: tuple[str, ...], retrain_epochs: int | None, check_accuracy: bool):
+        from evaluators.config import DataConfig, TrainConfig
+
+        self.run, self.study, self.results = run, study, results
+        self.formats, self.retrain_epochs, self.check_accuracy = formats, retrain_epochs, \
+            check_accuracy
+        self.config = run.config(study)
+        self.data = DataConfig.from_dict(self.config.get("data"))
+        self.train = TrainConfig.from_dict(self.config.get("train"))
+        self.datasets: dict[Any, Any] = {}
+
+    def export(self, number: int) -> Exported:
+        from search_space import build_model, load_architecture
+
+        from nas.load import load_model, load_weights_into, save_weights
+
+        trial = self.study.get_trials(deepcopy=False)[self._index(number)]
+        arch = load_architecture(self._arch_document(trial))
+        recorded = dict(trial.user_attrs.get(rf.ATTR_METRICS) or {})
+        model = build_model(arch)
+        folder = self.run.path / rf.EXPORT_DIR / str(number)
+        if self.retrain_epochs:
+            training = self._retrain(model, arch)
+        else:
+            load_weights_into(model, _require_weights(self.run, number))
+            training = None
+        model = model.to("cpu").eval()
+        write_text(folder / rf.ARCH_FILE, self._arch_yaml(arch))
+        digest = save_weights(model, folder / rf.WEIGHTS_FILE)
+        reloaded = load_model(folder)  # the round trip a user makes
+        checks = self._checks(reloaded, model, arch, folder)
+        metrics = self._metrics(number, trial, arch, recorded, training, checks, digest)
+        if not training and checks.get("reload_accuracy") is not None:
+            gap = abs(checks["reload_accuracy"] - recorded.get("accuracy", math.nan))
+            if gap > RELOAD_TOLERANCE:
+                note(f"trial {number}: reloaded accuracy {checks['reload_accuracy']:.4f} differs "
+                     f"from the recorded {recorded.get('accuracy'):.4f} by more than 0.5 points")
+        write_json(folder / rf.METRICS_FILE, metrics)
+        write_text(folder / CARD_FILE, model_card(metrics, folder))
+        return Exported(number, folder, metrics)
+
+    def _index(self, number: int) -> int:
+        trials = self.study.get_trials(deepcopy=False)
+        return next(i for i, t in enumerate(trials) if t.number == number)
+
+    def _arch_document(self, trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
+        arch = trial.user_attrs.get(rf.ATTR_ARCH)
+        if not isinstance(arch, dict):
+            from search_space.loader import read_yaml
+
+            path = self.run.path / rf.TRIALS_DIR / str(trial.number) / rf.ARCH_FILE
+            if not path.is_file():
+                raise SpaceError(f"trial {trial.number}: no architecture recorded")
+            arch = read_yaml(path)
+        return {k: v for k, v in arch.items() if k not in ("data", "train", "search")}
+
+    def _arch_yaml(self, arch: Any) -> str:
+        """A fixed space file: the architecture plus the run's data and train sections, so
+        `nas info` reads it and `nas train` retrains it with the same recipe."""
+        import yaml
+
+        document = {**arch.to_dict(run_config=False),
+                    "data": dataclasses.asdict(self.data), "train": dataclasses.asdict(self.train)}
+        return yaml.safe_dump(document, sort_keys=False, default_flow_style=None, width=1000)
+
+    def _dataset(self, arch: Any) -> Any:
+        from evaluators.datasets import load_dataset
+
+        key = dataclasses.astuple(arch.input)
+        if key not in self.datasets:
+            self.datasets[key] = load_dataset(self.data, arch.input)
+        return self.datasets[key]
+
+    def _retrain(self, model: nn.Module, arch: Any) -> dict[str, Any]:
+        from evaluators.training import train_and_evaluate
+
+        epochs = self.retrain_epochs
+        train = dataclasses.replace(self.train, epochs=epochs,
+                                    warmup_epochs=min(self.train.warmup_epochs, epochs))
+        note(f"retraining {arch.summary()} for {epochs} epochs")
+        result = train_and_evaluate(model, self._dataset(arch), train, expected_input=arch.input)
+        return {k: v for k, v in result.items() if k != "history"} | {
+            "recipe": dataclasses.asdict(train)}
+
+    def _checks(self, reloaded: nn.Module, model: nn.Module, arch: Any, folder: Path
+                ) -> dict[str, Any]:
+        import torch
+
+        shape = (arch.input.channels, arch.input.resolution, arch.input.resolution)
+        example = torch.randn(4, *shape, generator=torch.Generator().manual_seed(0))
+        with torch.inference_mode():
+            diff = (reloaded(example) - model(example)).abs().max().item()
+        checks: dict[str, Any] = {"reload_max_abs_diff": diff}
+        for stale in {"onnx": ONNX_FILE, "torchscript": TORCHSCRIPT_FILE}.items():
+            if stale[0] not in self.formats:
+                (folder / stale[1]).unlink(missing_ok=True)
+        if "onnx" in self.formats:
+            checks["onnx"] = export_onnx(reloaded, shape, folder / ONNX_FILE)
+        if "torchscript" in self.formats:
+            checks["torchscript"] = export_torchscript(reloaded, shape, folder / TORCHSCRIPT_FILE)
+        if self.check_accuracy:
+            checks.update(self._reload_accuracy(reloaded, arch))
+        return checks
+
+    def _reload_accuracy(self, model: nn.Module, arch: Any) -> dict[str, Any]:
+        """Accuracy of the reloaded model on the run's validation split, in fp32 on the CPU."""
+        from evaluators.device import plan_device
+        from evaluators.training import evaluate
+
+        try:
+            dataset = self._dataset(arch)
+        except (SpaceError, OSError) as error:
+            return {"reload_accuracy": None, "reload_accuracy_skipped": str(error)}
+        plan = plan_device("cpu", amp=False, channels_last=False)
+        accuracy, loss = evaluate(model, dataset, plan, self.train.eval_batch_size or 256)
+        return {"reload_accuracy": accuracy, "reload_loss": loss, "val_images": len(dataset.val),
+                "preprocess": {"input": "uint8 image / 255, then (x - mean) / std per channel",
+                               "mean": list(dataset.mean), "std": list(dataset.std),
+                               "layout": "(N, C, H, W) float32"}}
+
+    def _metrics(self, number: int, trial: optuna.trial.FrozenTrial, arch: Any,
+                 recorded: dict[str, Any], training: dict[str, Any] | None,
+                 checks: dict[str, Any], digest: str) -> dict[str, Any]:
+        from evaluators.flops import FLOP_CONVENTION
+
+        accuracy = training["accuracy"] if training else recorded.get("accuracy")
+        recipe = training["recipe"] if training else {
+            **dataclasses.asdict(self.train), "epochs": trial.user_attrs.get(rf.ATTR_EPOCHS)}
+        return {
+            "trial": number,
+            "name": arch.name,
+            "summary": arch.summary(),
+            "input": {"channels": arch.input.channels, "resolution": arch.input.resolution,
+                      "classes": arch.input.classes},
+            "accuracy": accuracy,
+            "accuracy_source": "retrained" if training else "search",
+            "search_accuracy": recorded.get("accuracy"),
+            "flops": recorded.get("flops"),
+            "flop_convention": recorded.get("flop_convention", FLOP_CONVENTION),
+            "params": recorded.get("params"),
+            "latency_ms": recorded.get("latency_ms"),
+            "metrics": recorded,
+            "dataset": {**dataclasses.asdict(self.data),
+                        "split": "validation" if self.data.validation == "split" else "test",
+                        "split_description": _split_text(self.data)},
+            "train": recipe,
+            "retrain": training,
+            "seed": recipe.get("seed"),
+            "checks": checks,
+            "weights_sha256": digest,
+            "run": {"folder": str(self.run.path), "study": self.study.study_name},
+            "exported": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            "versions": versions(),
+        }
+
+
+def _split_text(data: Any) -> str:
+    if data.validation == "test":
+        return f"{data.name}'s own test split"
+    share = "the dataset's default share" if data.val_fraction is None else \
+        f"{data.val_fraction:.0%}"
+    return (f"{share} of {data.name}'s training images held out, seeded permutation "
+            f"(split_seed {data.split_seed}); the search never trains on them")
+
+
+def versions() -> dict[str, str | None]:
+    """Installed versions, read from package metadata (nothing is imported)."""
+    names = {"torch": "torch", "optuna": "optuna", "ray": "ray", "nas-vision": "nas-vision",
+             "safetensors": "safetensors", "onnx": "onnx", "onnxruntime": "onnxruntime"}
+    found: dict[str, str | None] = {}
+    for key, name in names.items():
+        try:
+            found[key] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[key] = None
+    import platform
+
+    found["python"] = platform.python_version()
+    return found
+
+
+# --- formats ----------------------------------------------------------------------------
+
+
+def export_onnx(model: nn.Module, shape: tuple[int, int, int], path: Path) -> dict[str, Any]:
+    """Writes model.onnx (batch axis dynamic) and compares onnxruntime with PyTorch."""
+    import torch
+
+    example = torch.randn(2, *shape, generator=torch.Generator().manual_seed(1))
+    with atomic_path(path) as temporary, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the TorchScript-based exporter is flagged legacy
+        try:
+            torch.onnx.export(model, (example,), str(temporary), dynamo=False,
+                              opset_version=ONNX_OPSET, input_names=["input"],
+                              output_names=["logits"],
+                              dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
+        except ImportError as error:
+            raise SpaceError(f"--format onnx: {error}; install the onnx extra "
+                             "(pip install 'nas-vision[onnx]')") from None
+    check: dict[str, Any] = {"file": ONNX_FILE, "opset": ONNX_OPSET, "tolerance": ONNX_TOLERANCE}
+    try:
+        import onnxruntime
+    except ImportError:
+        return check | {"checked": False, "why": "onnxruntime is not installed"}
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    inputs = torch.randn(3, *shape, generator=torch.Generator().manual_seed(2))
+    (ours,) = session.run(None, {"input": inputs.numpy()})
+    with torch.inference_mode():
+        diff = float((torch.from_numpy(ours) - model(inputs)).abs().max())
+    if not diff <= ONNX_TOLERANCE:
+        raise SpaceError(f"{path}: onnxruntime differs from PyTorch by {diff:.3g} "
+                         f"(> {ONNX_TOLERANCE}); the ONNX file is not faithful")
+    return check | {"checked": True, "max_abs_diff": diff,
+                    "onnxruntime": onnxruntime.__version__}
+
+
+def export_torchscript(model: nn.Module, shape: tuple[int, int, int], path: Path
+                       ) -> dict[str, Any]:
+    """Writes a traced TorchScript module and checks it reproduces PyTorch's logits."""
+    import torch
+
+    example = torch.randn(2, *shape, generator=torch.Generator().manual_seed(3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        traced = torch.jit.trace(model, example)
+        with atomic_path(path) as temporary:
+            torch.jit.save(traced, str(temporary))
+    inputs = torch.randn(3, *shape, generator=torch.Generator().manual_seed(4))
+    with torch.inference_mode():
+        diff = float((traced(inputs) - model(inputs)).abs().max())
+    return {"file": TORCHSCRIPT_FILE, "max_abs_diff": diff}
+
+
+def model_card(metrics: dict[str, Any], folder: Path) -> str:
+    """README.md of an export folder."""
+    checks = metrics["checks"]
+    accuracy = metrics["accuracy"]
+    accuracy_text = "-" if accuracy is None else f"{100 * accuracy:.2f}%"
+    onnx = checks.get("onnx") or {}
+    preprocess = checks.get("preprocess") or {}
+    shape = metrics["input"]
+    lines = [
+        f"# {metrics['name']} (trial {metrics['trial']})",
+        "",
+        f"`{metrics['summary']}`",
+        "",
+        "| | |", "| --- | --- |",
+        f"| top-1 accuracy | {accuracy_text} on the {metrics['dataset']['split']} split of "
+        f"{metrics['dataset']['name']} ({metrics['accuracy_source']}) |",
+        f"| FLOPs | {human(metrics['flops'] or 0)} ({metrics['flop_convention']}) |",
+        f"| parameters | {human(metrics['params'] or 0)} |",
+    ]
+    if metrics.get("latency_ms") is not None:
+        lines.append(f"| latency | {metrics['latency_ms']:.3g} ms (batch 1, measured in the "
+                     "search) |")
+    lines += [
+        f"| input | ({shape['channels']}, {shape['resolution']}, {shape['resolution']}), "
+        f"{shape['classes']} classes |",
+        f"| training | {metrics['train'].get('epochs')} epochs, "
+        f"{metrics['train'].get('optimizer')} lr {metrics['train'].get('lr')}, "
+        f"seed {metrics['seed']} |",
+        "",
+        "## Load it",
+        "",
+        "```python",
+        "import nas",
+        f'model = nas.load_model("{folder}")  # eval mode, CPU',
+        "logits = model(images)  # float32 (N, C, H, W), preprocessed as below",
+        "```",
+        "",
+        f"Preprocessing: {preprocess.get('input', 'as in training')}"
+        + (f", mean {preprocess['mean']}, std {preprocess['std']}." if preprocess else "."),
+        "",
+        f"Validation split: {metrics['dataset']['split_description']}.",
+    ]
+    if onnx:
+        diff = onnx.get("max_abs_diff")
+        lines += ["", f"`{ONNX_FILE}` (opset {onnx['opset']}, dynamic batch): input `input`, "
+                  "output `logits`" + (f"; onnxruntime matches PyTorch within {diff:.1g}."
+                                       if diff is not None else ".")]
+    lines += ["", "Files: `arch.yaml` (architecture and recipe; `nas info arch.yaml`), "
+              "`weights.safetensors`, `metrics.json` (every number above, versions, checks).",
+              ""]
+    return "\n".join(lines)
