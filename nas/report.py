@@ -21,7 +21,7 @@ from typing import Any
 from nas import run_format as rf
 from nas.atomic import write_json
 from nas.output import human
-from nas.run_folder import RunResults, analyse_study, open_run
+from nas.run_folder import RunResults, analyse_study, open_run, write_tables
 
 REPORT_JSON = "report.json"  # in a snapshot folder: the `--json` document
 
@@ -88,15 +88,23 @@ def report_run(run_dir: str | os.PathLike, *, plots: bool = True) -> tuple[RunRe
 
 def write_snapshot(run_dir: str | os.PathLike, destination: str | os.PathLike) -> list[Path]:
     """Copies a run's small, text-and-picture part to `destination` (the README's
-    reference run): config, run.json, tables, report.json, PNG plots, and each Pareto
-    trial's arch.yaml and metrics.json. Never the study database or weights."""
-    results, _ = report_run(run_dir)
-    source, target = Path(run_dir), Path(destination)
-    names = [rf.CONFIG_FILE, rf.RUN_FILE, rf.TRIALS_CSV, rf.PARETO_CSV]
-    names += [str(p.relative_to(source)) for p in sorted((source / rf.PLOTS_DIR).glob("*.png"))]
+    reference run): config, run.json, fresh trials/pareto tables, report.json, the PNG
+    plots, and each Pareto trial's arch.yaml and metrics.json. Never the study database,
+    weights or the (large, self-contained) HTML plot."""
+    run = open_run(run_dir)
+    study = run.load_study()
+    results = analyse_study(study)
+    from nas.plots import write_plots
+
+    write_plots(run.path, results)
+    source, target = run.path, Path(destination)
+    copied = [write_json(target / REPORT_JSON, report_document(results))]
+    copied += [target / rf.TRIALS_CSV, target / rf.PARETO_CSV]
+    write_tables(target, study, results)
+    names = [rf.CONFIG_FILE, rf.RUN_FILE]
+    names += [f"{rf.PLOTS_DIR}/{p.name}" for p in sorted((source / rf.PLOTS_DIR).glob("*.png"))]
     for number in results.front["number"]:
         names += [f"{rf.TRIALS_DIR}/{int(number)}/{f}" for f in (rf.ARCH_FILE, rf.METRICS_FILE)]
-    copied = [write_json(target / REPORT_JSON, report_document(results))]
     for name in names:
         if (source / name).is_file():
             (target / name).parent.mkdir(parents=True, exist_ok=True)

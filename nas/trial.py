@@ -48,6 +48,8 @@ def run_trial(config: dict[str, Any]) -> None:
 
 
 def _evaluate(config: dict[str, Any], seconds: dict[str, float], report: Any) -> dict[str, Any]:
+    import torch
+
     from evaluators.config import DataConfig, TrainConfig
     from search_space import build_model, load_architecture
 
@@ -59,6 +61,7 @@ def _evaluate(config: dict[str, Any], seconds: dict[str, float], report: Any) ->
     train = dataclasses.replace(train, threads=threads, device=_device(train.device, gpus))
     tick = time.perf_counter()
     arch = load_architecture(config["arch"])
+    torch.manual_seed(train.seed)  # the same weights at init for the same candidate
     model = build_model(arch)
     seconds["build"] = time.perf_counter() - tick
     metrics: dict[str, Any] = dict(config["counts"])

@@ -1,9 +1,13 @@
 """Markdown tables of every registered component's keys, for the README's YAML reference.
 
-    python -m search_space.reference   # prints the tables; tests check the README has them
+    python -m search_space.reference             # prints the tables
+    python -m search_space.reference README.md   # rewrites them between the README's markers
 """
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
 
 import search_space.builder  # noqa: F401  (registers every component)
 from search_space.options import Option
@@ -52,5 +56,23 @@ def reference_markdown() -> str:
     return "\n".join(sections)
 
 
+START, END = "<!-- REFERENCE START -->", "<!-- REFERENCE END -->"
+
+
+def readme_section(text: str) -> str:
+    """The generated part of a README (between the markers)."""
+    return text.split(START, 1)[1].split(END, 1)[0].strip()
+
+
+def rewrite_readme(path: Path) -> None:
+    text = path.read_text()
+    before, rest = text.split(START, 1)
+    after = rest.split(END, 1)[1]
+    path.write_text(f"{before}{START}\n{reference_markdown()}\n{END}{after}")
+
+
 if __name__ == "__main__":
-    print(reference_markdown())
+    if len(sys.argv) > 1:
+        rewrite_readme(Path(sys.argv[1]))
+    else:
+        print(reference_markdown())
