@@ -41,11 +41,15 @@ def main() -> None:
         lambda _: count_params(torchvision.models.resnet18(num_classes=10)), range(args.samples)
     )
     params = statistics.median(count_params(build_model(a)) for a in archs[:20])
-    print(f"sampled cifar architectures: median build+count {ours:.1f} ms "
-          f"(median size {params / 1e6:.2f}M params, {args.samples} samples)")
+    print(
+        f"sampled cifar architectures: median build+count {ours:.1f} ms "
+        f"(median size {params / 1e6:.2f}M params, {args.samples} samples)"
+    )
     print(f"baseline torchvision resnet18 (11.2M params): median build+count {baseline:.1f} ms")
-    print(f"ratio ours/baseline: {ours / baseline:.2f}; target: ours < 50 ms -> "
-          f"{'PASS' if ours < 50 else 'FAIL'}")
+    print(
+        f"ratio ours/baseline: {ours / baseline:.2f}; target: ours < 50 ms -> "
+        f"{'PASS' if ours < 50 else 'FAIL'}"
+    )
 
 
 if __name__ == "__main__":

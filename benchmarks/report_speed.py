@@ -37,18 +37,29 @@ def build_run(folder: Path, trials: int, seed: int = 0) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     storage = f"sqlite:///{folder / rf.STUDY_FILE}"
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(study_name="bench", storage=storage,
-                                directions=["maximize", "minimize"])
-    study.set_user_attr(rf.STUDY_OBJECTIVES, [{"name": "accuracy", "direction": "maximize"},
-                                              {"name": "flops", "direction": "minimize"}])
+    study = optuna.create_study(
+        study_name="bench", storage=storage, directions=["maximize", "minimize"]
+    )
+    study.set_user_attr(
+        rf.STUDY_OBJECTIVES,
+        [{"name": "accuracy", "direction": "maximize"}, {"name": "flops", "direction": "minimize"}],
+    )
     study.set_user_attr(rf.STUDY_REFERENCE_POINT, [0.0, 2.0e7])
     study.set_user_attr(rf.STUDY_CONFIG, {"space": "demo", "search": {"trials": trials}})
     rng = random.Random(seed)
     archs = sample_architectures(load_space("demo"), trials, seed)
     study.add_trials([_trial(i, arch, rng) for i, arch in enumerate(archs)])
-    (folder / rf.RUN_FILE).write_text(json.dumps({
-        rf.RUN_STATUS: rf.FINISHED, rf.RUN_PID: 0, rf.RUN_HOST: "bench",
-        rf.RUN_STORAGE: storage, rf.RUN_STUDY_NAME: "bench"}))
+    (folder / rf.RUN_FILE).write_text(
+        json.dumps(
+            {
+                rf.RUN_STATUS: rf.FINISHED,
+                rf.RUN_PID: 0,
+                rf.RUN_HOST: "bench",
+                rf.RUN_STORAGE: storage,
+                rf.RUN_STUDY_NAME: "bench",
+            }
+        )
+    )
     (folder / rf.CONFIG_FILE).write_text(yaml.safe_dump({"space": "demo"}))
     return folder
 
@@ -57,24 +68,40 @@ def _trial(number: int, arch, rng: random.Random) -> optuna.trial.FrozenTrial:
     state = rng.choice(STATES)
     flops = 10 ** rng.uniform(5.5, 7.3)
     accuracy = min(0.995, 0.6 + 0.06 * (flops / 1e5) ** 0.35 * rng.uniform(0.8, 1.0))
-    metrics = {"accuracy": accuracy, "flops": flops, "params": flops / 40, "loss": 1 - accuracy,
-               "latency_ms": flops / 2e6}
-    attrs = {rf.ATTR_STATE: state, rf.ATTR_ARCH: arch.to_dict(run_config=False),
-             rf.ATTR_SUMMARY: arch.summary(), rf.ATTR_EPOCHS: 3,
-             rf.ATTR_SECONDS: {"build": 0.01, "count": 0.05, "train": 20.0, "total": 20.1},
-             rf.ATTR_HISTORY: [{"epoch": e, "accuracy": accuracy, "loss": 0.3} for e in (1, 2, 3)]}
+    metrics = {
+        "accuracy": accuracy,
+        "flops": flops,
+        "params": flops / 40,
+        "loss": 1 - accuracy,
+        "latency_ms": flops / 2e6,
+    }
+    attrs = {
+        rf.ATTR_STATE: state,
+        rf.ATTR_ARCH: arch.to_dict(run_config=False),
+        rf.ATTR_SUMMARY: arch.summary(),
+        rf.ATTR_EPOCHS: 3,
+        rf.ATTR_SECONDS: {"build": 0.01, "count": 0.05, "train": 20.0, "total": 20.1},
+        rf.ATTR_HISTORY: [{"epoch": e, "accuracy": accuracy, "loss": 0.3} for e in (1, 2, 3)],
+    }
     if state == rf.FAILED:
         attrs[rf.ATTR_ERROR] = "RuntimeError: CUDA out of memory"
     if state != rf.FAILED:
         attrs[rf.ATTR_METRICS] = metrics
     if state == rf.INFEASIBLE:
         attrs[rf.ATTR_ERROR] = f"flops {flops:.3g} above the constraint 2e7"
-    optuna_state = {rf.COMPLETE: "COMPLETE", rf.FAILED: "FAIL", rf.INFEASIBLE: "FAIL",
-                    rf.STOPPED_EARLY: "PRUNED"}[state]
+    optuna_state = {
+        rf.COMPLETE: "COMPLETE",
+        rf.FAILED: "FAIL",
+        rf.INFEASIBLE: "FAIL",
+        rf.STOPPED_EARLY: "PRUNED",
+    }[state]
     return optuna.trial.create_trial(
         state=optuna.trial.TrialState[optuna_state],
         values=[accuracy, flops] if state == rf.COMPLETE else None,
-        user_attrs=attrs, params={}, distributions={})
+        user_attrs=attrs,
+        params={},
+        distributions={},
+    )
 
 
 def _time(command: list[str], repeat: int) -> float:
@@ -98,16 +125,27 @@ def main() -> None:
         build_run(folder, args.trials)
         print(f"built {args.trials} trials in {time.perf_counter() - start:.1f} s: {folder}")
         storage = f"sqlite:///{folder / rf.STUDY_FILE}"
-        baseline = _time([sys.executable, "-c", "import optuna; optuna.load_study(study_name="
-                          f"'bench', storage='{storage}').trials_dataframe()"], args.repeat)
+        baseline = _time(
+            [
+                sys.executable,
+                "-c",
+                "import optuna; optuna.load_study(study_name="
+                f"'bench', storage='{storage}').trials_dataframe()",
+            ],
+            args.repeat,
+        )
         nas = [sys.executable, "-m", "nas", "report", str(folder), "--json"]
         report = _time([*nas, "--no-plots"], args.repeat)
         with_plots = _time(nas, args.repeat)
         print(f"baseline  optuna load_study + trials_dataframe : {baseline:6.2f} s")
-        print(f"nas report --json --no-plots                  : {report:6.2f} s"
-              f"  ({report / baseline:.2f}x baseline)")
-        print(f"nas report --json (PNG + HTML plots redrawn)  : {with_plots:6.2f} s"
-              f"  ({with_plots / baseline:.2f}x baseline)")
+        print(
+            f"nas report --json --no-plots                  : {report:6.2f} s"
+            f"  ({report / baseline:.2f}x baseline)"
+        )
+        print(
+            f"nas report --json (PNG + HTML plots redrawn)  : {with_plots:6.2f} s"
+            f"  ({with_plots / baseline:.2f}x baseline)"
+        )
         print(f"target: under 2 s -> {'met' if with_plots < 2 else 'NOT met'}")
 
 

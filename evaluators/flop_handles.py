@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from collections.abc import Callable
 from typing import Any
 
-from fvcore.nn.jit_handles import get_shape, norm_flop_counter
+with warnings.catch_warnings():  # fvcore's import scripts a loss with the deprecated jit.script
+    warnings.simplefilter("ignore", FutureWarning)
+    from fvcore.nn.jit_handles import get_shape, norm_flop_counter
 
 Handle = Callable[[list[Any], list[Any]], int]
 

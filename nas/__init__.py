@@ -23,4 +23,3 @@ def load_model(path: str | os.PathLike, *, device: str = "cpu") -> nn.Module:
     from nas.load import load_model as load
 
     return load(path, device=device)
-

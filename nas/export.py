@@ -37,7 +37,6 @@ from search_space.errors import SpaceError, did_you_mean
 
 if TYPE_CHECKING:
     import optuna
-    import torch
     from torch import nn
 
 FORMATS = ("safetensors", "onnx", "torchscript")
@@ -62,13 +61,16 @@ def parse_formats(text: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
     formats = [w.strip().lower() for w in words if w.strip()]
     for word in formats:
         if word not in FORMATS:
-            raise SpaceError(f"--format: unknown format {word!r}{did_you_mean(word, FORMATS)}; "
-                             f"choose from {', '.join(FORMATS)}")
+            raise SpaceError(
+                f"--format: unknown format {word!r}{did_you_mean(word, FORMATS)}; "
+                f"choose from {', '.join(FORMATS)}"
+            )
     return tuple(f for f in FORMATS if f in {"safetensors", *formats})
 
 
-def select_trials(results: RunResults, picks: list[str], max_flops: float | None = None
-                  ) -> list[int]:
+def select_trials(
+    results: RunResults, picks: list[str], max_flops: float | None = None
+) -> list[int]:
     """Trial numbers for `picks` (words and numbers, in order, without repeats)."""
     words = [w.strip() for pick in picks for w in str(pick).split(",") if w.strip()]
     chosen: list[int] = []
@@ -82,8 +84,10 @@ def _pick(results: RunResults, word: str, max_flops: float | None) -> list[int]:
     if word.lstrip("-").isdigit():
         return [_explicit_trial(results, int(word), max_flops)]
     if word not in PICKS:
-        raise SpaceError(f"--pick: unknown pick {word!r}{did_you_mean(word, PICKS)}; use "
-                         f"{', '.join(PICKS)} or trial numbers")
+        raise SpaceError(
+            f"--pick: unknown pick {word!r}{did_you_mean(word, PICKS)}; use "
+            f"{', '.join(PICKS)} or trial numbers"
+        )
     front = _under(results.front, max_flops)
     if word == "pareto":
         numbers = [int(n) for n in front["number"]]
@@ -95,8 +99,9 @@ def _pick(results: RunResults, word: str, max_flops: float | None) -> list[int]:
         numbers = _best_accuracy(results, max_flops)
     if not numbers:
         limit = f" with at most {human(max_flops)} FLOPs" if max_flops is not None else ""
-        raise SpaceError(f"--pick {word}: no complete trial{limit} to export "
-                         f"({_counts_text(results)})")
+        raise SpaceError(
+            f"--pick {word}: no complete trial{limit} to export ({_counts_text(results)})"
+        )
     return numbers
 
 
@@ -109,11 +114,15 @@ def _explicit_trial(results: RunResults, number: int, max_flops: float | None) -
     row = rows.iloc[0]
     if row["state"] != rf.COMPLETE:
         why = f": {row['error']}" if isinstance(row.get("error"), str) else ""
-        raise SpaceError(f"--pick {number}: trial {number} is {row['state'].replace('_', ' ')}, "
-                         f"not complete, so it has no trained model to export{why}")
+        raise SpaceError(
+            f"--pick {number}: trial {number} is {row['state'].replace('_', ' ')}, "
+            f"not complete, so it has no trained model to export{why}"
+        )
     if max_flops is not None and "flops" in row and row["flops"] > max_flops:
-        raise SpaceError(f"--pick {number}: trial {number} has {human(row['flops'])} FLOPs, "
-                         f"above --max-flops {human(max_flops)}")
+        raise SpaceError(
+            f"--pick {number}: trial {number} has {human(row['flops'])} FLOPs, "
+            f"above --max-flops {human(max_flops)}"
+        )
     return number
 
 
@@ -129,27 +138,35 @@ def _best_accuracy(results: RunResults, max_flops: float | None) -> list[int]:
     table = results.table
     if "accuracy" not in table.columns:
         raise SpaceError("--pick best-accuracy: this run recorded no accuracy")
-    complete = _under(table[(table["state"] == rf.COMPLETE) & table["accuracy"].notna()],
-                      max_flops)
+    complete = _under(table[(table["state"] == rf.COMPLETE) & table["accuracy"].notna()], max_flops)
     if complete.empty:
         return []
     ties = ["flops"] if "flops" in complete.columns else []
-    best = complete.sort_values(["accuracy", *ties, "number"],
-                                ascending=[False, *[True] * len(ties), True], kind="stable")
+    best = complete.sort_values(
+        ["accuracy", *ties, "number"], ascending=[False, *[True] * len(ties), True], kind="stable"
+    )
     return [int(best["number"].iloc[0])]
 
 
 def _counts_text(results: RunResults) -> str:
-    return ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in results.counts().items() if n) \
+    return (
+        ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in results.counts().items() if n)
         or "no trials"
+    )
 
 
 # --- the export itself ------------------------------------------------------------------
 
 
-def export_run(run_dir: str, picks: list[str] | None = None, *, max_flops: float | None = None,
-               formats: tuple[str, ...] = DEFAULT_FORMATS, retrain_epochs: int | None = None,
-               check_accuracy: bool = True) -> list[Exported]:
+def export_run(
+    run_dir: str,
+    picks: list[str] | None = None,
+    *,
+    max_flops: float | None = None,
+    formats: tuple[str, ...] = DEFAULT_FORMATS,
+    retrain_epochs: int | None = None,
+    check_accuracy: bool = True,
+) -> list[Exported]:
     """Exports the picked trials of a finished run; returns what was written."""
     if retrain_epochs is not None and retrain_epochs < 1:
         raise SpaceError(f"--retrain-epochs: {retrain_epochs} must be at least 1")
@@ -162,36 +179,48 @@ def export_run(run_dir: str, picks: list[str] | None = None, *, max_flops: float
     if retrain_epochs is None:
         for number in numbers:  # refuse before writing anything
             _require_weights(run, number)
-    exporter = _Exporter(run, study, results, parse_formats(formats), retrain_epochs,
-                         check_accuracy)
+    exporter = _Exporter(
+        run, study, results, parse_formats(formats), retrain_epochs, check_accuracy
+    )
     return [exporter.export(number) for number in numbers]
 
 
 def _require_weights(run: RunFolder, number: int) -> Path:
     path = run.path / rf.TRIALS_DIR / str(number) / rf.WEIGHTS_FILE
     if not path.is_file():
-        raise SpaceError(f"trial {number}: no saved weights (the search keeps them only for "
-                         "Pareto-front trials); train it again with --retrain-epochs N")
+        raise SpaceError(
+            f"trial {number}: no saved weights (the search keeps them only for "
+            "Pareto-front trials); train it again with --retrain-epochs N"
+        )
     return path
 
 
 class _Exporter:
-    def __init__(self, run: RunFolder, study: optuna.Study, results: RunResults,
-                 formats: tuple[str, ...], retrain_epochs: int | None, check_accuracy: bool):
+    def __init__(
+        self,
+        run: RunFolder,
+        study: optuna.Study,
+        results: RunResults,
+        formats: tuple[str, ...],
+        retrain_epochs: int | None,
+        check_accuracy: bool,
+    ):
         from evaluators.config import DataConfig, TrainConfig
 
         self.run, self.study, self.results = run, study, results
-        self.formats, self.retrain_epochs, self.check_accuracy = formats, retrain_epochs, \
-            check_accuracy
+        self.formats, self.retrain_epochs, self.check_accuracy = (
+            formats,
+            retrain_epochs,
+            check_accuracy,
+        )
         self.config = run.config(study)
         self.data = DataConfig.from_dict(self.config.get("data"))
         self.train = TrainConfig.from_dict(self.config.get("train"))
         self.datasets: dict[Any, Any] = {}
 
     def export(self, number: int) -> Exported:
-        from search_space import build_model, load_architecture
-
         from nas.load import load_model, load_weights_into, save_weights
+        from search_space import build_model, load_architecture
 
         trial = self.study.get_trials(deepcopy=False)[self._index(number)]
         arch = load_architecture(self._arch_document(trial))
@@ -212,8 +241,10 @@ class _Exporter:
         if not training and checks.get("reload_accuracy") is not None:
             gap = abs(checks["reload_accuracy"] - recorded.get("accuracy", math.nan))
             if gap > RELOAD_TOLERANCE:
-                note(f"trial {number}: reloaded accuracy {checks['reload_accuracy']:.4f} differs "
-                     f"from the recorded {recorded.get('accuracy'):.4f} by more than 0.5 points")
+                note(
+                    f"trial {number}: reloaded accuracy {checks['reload_accuracy']:.4f} differs "
+                    f"from the recorded {recorded.get('accuracy'):.4f} by more than 0.5 points"
+                )
         write_json(folder / rf.METRICS_FILE, metrics)
         write_text(folder / CARD_FILE, model_card(metrics, folder))
         return Exported(number, folder, metrics)
@@ -238,8 +269,11 @@ class _Exporter:
         `nas info` reads it and `nas train` retrains it with the same recipe."""
         import yaml
 
-        document = {**arch.to_dict(run_config=False),
-                    "data": dataclasses.asdict(self.data), "train": dataclasses.asdict(self.train)}
+        document = {
+            **arch.to_dict(run_config=False),
+            "data": dataclasses.asdict(self.data),
+            "train": dataclasses.asdict(self.train),
+        }
         return yaml.safe_dump(document, sort_keys=False, default_flow_style=None, width=1000)
 
     def _dataset(self, arch: Any) -> Any:
@@ -254,15 +288,18 @@ class _Exporter:
         from evaluators.training import train_and_evaluate
 
         epochs = self.retrain_epochs
-        train = dataclasses.replace(self.train, epochs=epochs,
-                                    warmup_epochs=min(self.train.warmup_epochs, epochs))
+        train = dataclasses.replace(
+            self.train, epochs=epochs, warmup_epochs=min(self.train.warmup_epochs, epochs)
+        )
         note(f"retraining {arch.summary()} for {epochs} epochs")
         result = train_and_evaluate(model, self._dataset(arch), train, expected_input=arch.input)
         return {k: v for k, v in result.items() if k != "history"} | {
-            "recipe": dataclasses.asdict(train)}
+            "recipe": dataclasses.asdict(train)
+        }
 
-    def _checks(self, reloaded: nn.Module, model: nn.Module, arch: Any, folder: Path
-                ) -> dict[str, Any]:
+    def _checks(
+        self, reloaded: nn.Module, model: nn.Module, arch: Any, folder: Path
+    ) -> dict[str, Any]:
         import torch
 
         shape = (arch.input.channels, arch.input.resolution, arch.input.resolution)
@@ -292,25 +329,45 @@ class _Exporter:
             return {"reload_accuracy": None, "reload_accuracy_skipped": str(error)}
         plan = plan_device("cpu", amp=False, channels_last=False)
         accuracy, loss = evaluate(model, dataset, plan, self.train.eval_batch_size or 256)
-        return {"reload_accuracy": accuracy, "reload_loss": loss, "val_images": len(dataset.val),
-                "preprocess": {"input": "uint8 image / 255, then (x - mean) / std per channel",
-                               "mean": list(dataset.mean), "std": list(dataset.std),
-                               "layout": "(N, C, H, W) float32"}}
+        return {
+            "reload_accuracy": accuracy,
+            "reload_loss": loss,
+            "val_images": len(dataset.val),
+            "preprocess": {
+                "input": "uint8 image / 255, then (x - mean) / std per channel",
+                "mean": list(dataset.mean),
+                "std": list(dataset.std),
+                "layout": "(N, C, H, W) float32",
+            },
+        }
 
-    def _metrics(self, number: int, trial: optuna.trial.FrozenTrial, arch: Any,
-                 recorded: dict[str, Any], training: dict[str, Any] | None,
-                 checks: dict[str, Any], digest: str) -> dict[str, Any]:
+    def _metrics(
+        self,
+        number: int,
+        trial: optuna.trial.FrozenTrial,
+        arch: Any,
+        recorded: dict[str, Any],
+        training: dict[str, Any] | None,
+        checks: dict[str, Any],
+        digest: str,
+    ) -> dict[str, Any]:
         from evaluators.flops import FLOP_CONVENTION
 
         accuracy = training["accuracy"] if training else recorded.get("accuracy")
-        recipe = training["recipe"] if training else {
-            **dataclasses.asdict(self.train), "epochs": trial.user_attrs.get(rf.ATTR_EPOCHS)}
+        recipe = (
+            training["recipe"]
+            if training
+            else {**dataclasses.asdict(self.train), "epochs": trial.user_attrs.get(rf.ATTR_EPOCHS)}
+        )
         return {
             "trial": number,
             "name": arch.name,
             "summary": arch.summary(),
-            "input": {"channels": arch.input.channels, "resolution": arch.input.resolution,
-                      "classes": arch.input.classes},
+            "input": {
+                "channels": arch.input.channels,
+                "resolution": arch.input.resolution,
+                "classes": arch.input.classes,
+            },
             "accuracy": accuracy,
             "accuracy_source": "retrained" if training else "search",
             "search_accuracy": recorded.get("accuracy"),
@@ -319,9 +376,11 @@ class _Exporter:
             "params": recorded.get("params"),
             "latency_ms": recorded.get("latency_ms"),
             "metrics": recorded,
-            "dataset": {**dataclasses.asdict(self.data),
-                        "split": "validation" if self.data.validation == "split" else "test",
-                        "split_description": _split_text(self.data)},
+            "dataset": {
+                **dataclasses.asdict(self.data),
+                "split": "validation" if self.data.validation == "split" else "test",
+                "split_description": _split_text(self.data),
+            },
             "train": recipe,
             "retrain": training,
             "seed": recipe.get("seed"),
@@ -336,16 +395,26 @@ class _Exporter:
 def _split_text(data: Any) -> str:
     if data.validation == "test":
         return f"{data.name}'s own test split"
-    share = "the dataset's default share" if data.val_fraction is None else \
-        f"{data.val_fraction:.0%}"
-    return (f"{share} of {data.name}'s training images held out, seeded permutation "
-            f"(split_seed {data.split_seed}); the search never trains on them")
+    share = (
+        "the dataset's default share" if data.val_fraction is None else f"{data.val_fraction:.0%}"
+    )
+    return (
+        f"{share} of {data.name}'s training images held out, seeded permutation "
+        f"(split_seed {data.split_seed}); the search never trains on them"
+    )
 
 
 def versions() -> dict[str, str | None]:
     """Installed versions, read from package metadata (nothing is imported)."""
-    names = {"torch": "torch", "optuna": "optuna", "ray": "ray", "nas-vision": "nas-vision",
-             "safetensors": "safetensors", "onnx": "onnx", "onnxruntime": "onnxruntime"}
+    names = {
+        "torch": "torch",
+        "optuna": "optuna",
+        "ray": "ray",
+        "nas-vision": "nas-vision",
+        "safetensors": "safetensors",
+        "onnx": "onnx",
+        "onnxruntime": "onnxruntime",
+    }
     found: dict[str, str | None] = {}
     for key, name in names.items():
         try:
@@ -369,13 +438,20 @@ def export_onnx(model: nn.Module, shape: tuple[int, int, int], path: Path) -> di
     with atomic_path(path) as temporary, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the TorchScript-based exporter is flagged legacy
         try:
-            torch.onnx.export(model, (example,), str(temporary), dynamo=False,
-                              opset_version=ONNX_OPSET, input_names=["input"],
-                              output_names=["logits"],
-                              dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
+            torch.onnx.export(
+                model,
+                (example,),
+                str(temporary),
+                dynamo=False,
+                opset_version=ONNX_OPSET,
+                input_names=["input"],
+                output_names=["logits"],
+                dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
+            )
         except ImportError as error:
-            raise SpaceError(f"--format onnx: {error}; install the onnx extra "
-                             "(pip install 'nas-vision[onnx]')") from None
+            raise SpaceError(
+                f"--format onnx: {error}; install the onnx extra (pip install 'nas-vision[onnx]')"
+            ) from None
     check: dict[str, Any] = {"file": ONNX_FILE, "opset": ONNX_OPSET, "tolerance": ONNX_TOLERANCE}
     try:
         import onnxruntime
@@ -387,14 +463,14 @@ def export_onnx(model: nn.Module, shape: tuple[int, int, int], path: Path) -> di
     with torch.inference_mode():
         diff = float((torch.from_numpy(ours) - model(inputs)).abs().max())
     if not diff <= ONNX_TOLERANCE:
-        raise SpaceError(f"{path}: onnxruntime differs from PyTorch by {diff:.3g} "
-                         f"(> {ONNX_TOLERANCE}); the ONNX file is not faithful")
-    return check | {"checked": True, "max_abs_diff": diff,
-                    "onnxruntime": onnxruntime.__version__}
+        raise SpaceError(
+            f"{path}: onnxruntime differs from PyTorch by {diff:.3g} "
+            f"(> {ONNX_TOLERANCE}); the ONNX file is not faithful"
+        )
+    return check | {"checked": True, "max_abs_diff": diff, "onnxruntime": onnxruntime.__version__}
 
 
-def export_torchscript(model: nn.Module, shape: tuple[int, int, int], path: Path
-                       ) -> dict[str, Any]:
+def export_torchscript(model: nn.Module, shape: tuple[int, int, int], path: Path) -> dict[str, Any]:
     """Writes a traced TorchScript module and checks it reproduces PyTorch's logits."""
     import torch
 
@@ -423,15 +499,17 @@ def model_card(metrics: dict[str, Any], folder: Path) -> str:
         "",
         f"`{metrics['summary']}`",
         "",
-        "| | |", "| --- | --- |",
+        "| | |",
+        "| --- | --- |",
         f"| top-1 accuracy | {accuracy_text} on the {metrics['dataset']['split']} split of "
         f"{metrics['dataset']['name']} ({metrics['accuracy_source']}) |",
         f"| FLOPs | {human(metrics['flops'] or 0)} ({metrics['flop_convention']}) |",
         f"| parameters | {human(metrics['params'] or 0)} |",
     ]
     if metrics.get("latency_ms") is not None:
-        lines.append(f"| latency | {metrics['latency_ms']:.3g} ms (batch 1, measured in the "
-                     "search) |")
+        lines.append(
+            f"| latency | {metrics['latency_ms']:.3g} ms (batch 1, measured in the search) |"
+        )
     lines += [
         f"| input | ({shape['channels']}, {shape['resolution']}, {shape['resolution']}), "
         f"{shape['classes']} classes |",
@@ -454,10 +532,16 @@ def model_card(metrics: dict[str, Any], folder: Path) -> str:
     ]
     if onnx:
         diff = onnx.get("max_abs_diff")
-        lines += ["", f"`{ONNX_FILE}` (opset {onnx['opset']}, dynamic batch): input `input`, "
-                  "output `logits`" + (f"; onnxruntime matches PyTorch within {diff:.1g}."
-                                       if diff is not None else ".")]
-    lines += ["", "Files: `arch.yaml` (architecture and recipe; `nas info arch.yaml`), "
-              "`weights.safetensors`, `metrics.json` (every number above, versions, checks).",
-              ""]
+        lines += [
+            "",
+            f"`{ONNX_FILE}` (opset {onnx['opset']}, dynamic batch): input `input`, "
+            "output `logits`"
+            + (f"; onnxruntime matches PyTorch within {diff:.1g}." if diff is not None else "."),
+        ]
+    lines += [
+        "",
+        "Files: `arch.yaml` (architecture and recipe; `nas info arch.yaml`), "
+        "`weights.safetensors`, `metrics.json` (every number above, versions, checks).",
+        "",
+    ]
     return "\n".join(lines)

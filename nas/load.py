@@ -47,11 +47,15 @@ def _model_files(path: Path) -> tuple[Path, Path]:
     folder = path if path.is_dir() else path.parent
     arch_file, weights_file = folder / rf.ARCH_FILE, folder / rf.WEIGHTS_FILE
     if not arch_file.is_file():
-        raise SpaceError(f"{folder}: no {rf.ARCH_FILE}; expected an export folder (RUN/"
-                         f"{rf.EXPORT_DIR}/<trial>) or a trial folder (RUN/{rf.TRIALS_DIR}/<n>)")
+        raise SpaceError(
+            f"{folder}: no {rf.ARCH_FILE}; expected an export folder (RUN/"
+            f"{rf.EXPORT_DIR}/<trial>) or a trial folder (RUN/{rf.TRIALS_DIR}/<n>)"
+        )
     if not weights_file.is_file():
-        raise SpaceError(f"{folder}: no {rf.WEIGHTS_FILE}; only Pareto-front trials keep their "
-                         "weights, and `nas export RUN --retrain-epochs N` can train any trial")
+        raise SpaceError(
+            f"{folder}: no {rf.WEIGHTS_FILE}; only Pareto-front trials keep their "
+            "weights, and `nas export RUN --retrain-epochs N` can train any trial"
+        )
     return arch_file, weights_file
 
 
@@ -60,15 +64,19 @@ def load_weights_into(model: nn.Module, path: str | os.PathLike) -> None:
     tensors = load_weights(path)
     expected = model.state_dict()
     problems = [f"unexpected tensor {name!r}" for name in tensors if name not in expected]
-    problems += [f"{name!r} has shape {tuple(tensors[name].shape)}, the architecture needs "
-                 f"{tuple(tensor.shape)}" for name, tensor in expected.items()
-                 if name in tensors and tensors[name].shape != tensor.shape]
+    problems += [
+        f"{name!r} has shape {tuple(tensors[name].shape)}, the architecture needs "
+        f"{tuple(tensor.shape)}"
+        for name, tensor in expected.items()
+        if name in tensors and tensors[name].shape != tensor.shape
+    ]
     missing = [name for name in expected if name not in tensors]
     problems += [f"missing tensor {name!r}" for name in _unshared(missing, expected, tensors)]
     if problems:
         more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
-        raise SpaceError(f"{path}: the weights do not fit the architecture: "
-                         f"{'; '.join(problems[:3])}{more}")
+        raise SpaceError(
+            f"{path}: the weights do not fit the architecture: {'; '.join(problems[:3])}{more}"
+        )
     model.load_state_dict(tensors, strict=False)
 
 
@@ -89,12 +97,15 @@ def load_weights(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     try:
         tensors = load(data)
     except (SafetensorError, ValueError, RuntimeError) as error:
-        raise SpaceError(f"{path}: damaged weights file (truncated or altered): "
-                         f"{str(error).splitlines()[0]}") from None
+        raise SpaceError(
+            f"{path}: damaged weights file (truncated or altered): {str(error).splitlines()[0]}"
+        ) from None
     digest = metadata.get(DIGEST_KEY)
-    if digest is not None and hashlib.sha256(data[8 + header_size:]).hexdigest() != digest:
-        raise SpaceError(f"{path}: the weights were altered after they were saved "
-                         "(their SHA-256 does not match the one recorded in the file)")
+    if digest is not None and hashlib.sha256(data[8 + header_size :]).hexdigest() != digest:
+        raise SpaceError(
+            f"{path}: the weights were altered after they were saved "
+            "(their SHA-256 does not match the one recorded in the file)"
+        )
     return tensors
 
 
@@ -132,7 +143,7 @@ def save_weights(model: nn.Module | dict[str, torch.Tensor], path: str | os.Path
     tensors = _distinct_storage(state)
     plain = save(tensors)  # the data section does not depend on the metadata
     (size,) = struct.unpack("<Q", plain[:8])
-    digest = hashlib.sha256(plain[8 + size:]).hexdigest()
+    digest = hashlib.sha256(plain[8 + size :]).hexdigest()
     write_bytes(path, save(tensors, metadata={DIGEST_KEY: digest}))
     return digest
 

@@ -130,8 +130,9 @@ def nondominated_ranks(points: Sequence[Sequence[float]], directions: Sequence[s
     return [int(r) for r in ranks]
 
 
-def hypervolume(points: Sequence[Sequence[float]], reference: Sequence[float],
-                directions: Sequence[str]) -> float:
+def hypervolume(
+    points: Sequence[Sequence[float]], reference: Sequence[float], directions: Sequence[str]
+) -> float:
     """Exact hypervolume of `points` against `reference`, both in the objectives' own units."""
     ref = _costs([reference], directions)[0]
     costs = _costs(points, directions)
@@ -171,8 +172,9 @@ def _area(costs: np.ndarray, ref: np.ndarray) -> float:
     return float(np.sum(widths * (ref[1] - best_y)))
 
 
-def hypervolume_history(points: Sequence[Sequence[float] | None], reference: Sequence[float],
-                        directions: Sequence[str]) -> list[float]:
+def hypervolume_history(
+    points: Sequence[Sequence[float] | None], reference: Sequence[float], directions: Sequence[str]
+) -> list[float]:
     """Hypervolume after each point in order; None stands for a trial that adds nothing
     (failed, infeasible, stopped), which repeats the previous value."""
     ref = _costs([reference], directions)[0]
@@ -207,10 +209,12 @@ def knee_point(points: Sequence[Sequence[float]], directions: Sequence[str]) -> 
     return int(np.argmin(np.linalg.norm(scaled, axis=1)))
 
 
-def reference_point_for(objectives: Sequence[Objective],
-                        constraints: Mapping[str, Mapping[str, float]] | None = None,
-                        upper_bounds: Mapping[str, float] | None = None,
-                        explicit: Mapping[str, float] | None = None) -> list[float | None]:
+def reference_point_for(
+    objectives: Sequence[Objective],
+    constraints: Mapping[str, Mapping[str, float]] | None = None,
+    upper_bounds: Mapping[str, float] | None = None,
+    explicit: Mapping[str, float] | None = None,
+) -> list[float | None]:
     """The fixed hypervolume reference point of a run, one value per objective.
 
     In order of precedence, for each objective:
@@ -239,8 +243,12 @@ def reference_point_for(objectives: Sequence[Objective],
     return point
 
 
-def complete_reference(reference: Sequence[float | None], points: Sequence[Sequence[float]],
-                       directions: Sequence[str], margin: float = 0.1) -> list[float]:
+def complete_reference(
+    reference: Sequence[float | None],
+    points: Sequence[Sequence[float]],
+    directions: Sequence[str],
+    margin: float = 0.1,
+) -> list[float]:
     """Fills the unknown (None) entries of `reference` from the worst of `points`, moved
     out by `margin` of the observed range (or of the value itself when all are equal).
 

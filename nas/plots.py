@@ -26,16 +26,19 @@ if TYPE_CHECKING:
 
 PARETO_PNG, PARETO_HTML, HYPERVOLUME_PNG = "pareto.png", "pareto.html", "hypervolume.png"
 _LOG_SCALE = ("flops", "params", "latency_ms")  # costs that span decades across a space
-_MAX_LABELS = 25  # front points labelled with their trial number; more would overlap
+_MAX_LABELS = 12  # front points labelled with their trial number; more would overlap
 
 
-def write_plots(run_dir: str | os.PathLike, results: RunResults,
-                study: optuna.Study | None = None) -> list[Path]:
+def write_plots(
+    run_dir: str | os.PathLike, results: RunResults, study: optuna.Study | None = None
+) -> list[Path]:
     """Writes plots/pareto.png, plots/hypervolume.png and, with plotly and a study,
     plots/pareto.html. Returns the files written."""
     folder = Path(run_dir) / rf.PLOTS_DIR
-    written = [_save(pareto_figure(results), folder / PARETO_PNG),
-               _save(hypervolume_figure(results), folder / HYPERVOLUME_PNG)]
+    written = [
+        _save(pareto_figure(results), folder / PARETO_PNG),
+        _save(hypervolume_figure(results), folder / HYPERVOLUME_PNG),
+    ]
     if study is not None:
         html = write_pareto_html(results, study, folder / PARETO_HTML)
         written += [html] if html else []
@@ -57,21 +60,33 @@ def pareto_figure(results: RunResults) -> Figure:
     figure, axes = _figure()
     table = results.table
     shown = table[table[x].notna() & table[y].notna()] if len(table) else table
-    for state, style in ((rf.COMPLETE, {"color": "0.6", "marker": "o"}),
-                         (rf.INFEASIBLE, {"color": "tab:orange", "marker": "x"}),
-                         (rf.STOPPED_EARLY, {"color": "0.8", "marker": "v"})):
+    for state, style in (
+        (rf.COMPLETE, {"color": "0.6", "marker": "o"}),
+        (rf.INFEASIBLE, {"color": "tab:orange", "marker": "x"}),
+        (rf.STOPPED_EARLY, {"color": "0.8", "marker": "v"}),
+    ):
         rows = shown[(shown["state"] == state) & ~shown["pareto"]]
         if len(rows):
-            axes.scatter(rows[x], rows[y], s=18, alpha=0.7, label=f"{state} ({len(rows)})",
-                         **style)
+            axes.scatter(rows[x], rows[y], s=18, alpha=0.7, label=f"{state} ({len(rows)})", **style)
     front = results.front.sort_values(x)
     if len(front):
         axes.plot(front[x], front[y], color="tab:red", linewidth=1, drawstyle=_step(results, x, y))
-        axes.scatter(front[x], front[y], s=40, color="tab:red", zorder=3,
-                     label=f"Pareto front ({len(front)})")
-        for _, row in front.head(_MAX_LABELS).iterrows():
-            axes.annotate(f"#{int(row['number'])}", (row[x], row[y]), fontsize=7,
-                          xytext=(4, -9), textcoords="offset points")
+        axes.scatter(
+            front[x],
+            front[y],
+            s=40,
+            color="tab:red",
+            zorder=3,
+            label=f"Pareto front ({len(front)})",
+        )
+        for _, row in _spread(front, _MAX_LABELS).iterrows():
+            axes.annotate(
+                f"#{int(row['number'])}",
+                (row[x], row[y]),
+                fontsize=7,
+                xytext=(4, -9),
+                textcoords="offset points",
+            )
     _log_if_costly(axes, shown[x] if len(shown) else [], x)
     axes.set_xlabel(_label(results, x))
     axes.set_ylabel(_label(results, y))
@@ -91,7 +106,8 @@ def hypervolume_figure(results: RunResults) -> Figure:
     table = results.table
     if len(table):
         axes.step(table["number"], table["hypervolume"], where="post", color="tab:blue")
-        axes.scatter(table["number"], table["hypervolume"], s=8, color="tab:blue")
+        if len(table) <= 200:  # beyond that the dots merge into a bar
+            axes.scatter(table["number"], table["hypervolume"], s=8, color="tab:blue")
     reference = ", ".join(f"{k}={_number(v)}" for k, v in results.reference_dict().items())
     axes.set_title(f"hypervolume vs trials (reference: {reference})", fontsize=10)
     axes.set_xlabel("trial")
@@ -112,17 +128,26 @@ def write_pareto_html(results: RunResults, study: optuna.Study, path: Path) -> P
     names = [o.name for o in results.objectives]
     shown = names if len(names) <= 3 else [x, y]
     table = results.table
-    values = dict(zip(table["number"], table[shown].itertuples(index=False)))
+    recorded = dict(zip(table["number"], table[shown].itertuples(index=False)))
     eligible = set(table["number"][table["state"] == rf.COMPLETE])
-    complete = [t.number for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
-    if any(number not in values or any(v != v for v in values[number]) for number in complete):
-        return None  # Optuna plots every COMPLETE trial: each needs its values
+    positions = [names.index(n) for n in shown]
+    values = {}
+    for trial in study.get_trials(deepcopy=False):
+        if trial.state.name == "COMPLETE":  # Optuna plots every one: each needs its values
+            ours = [float(v) for v in recorded.get(trial.number, [math.nan] * len(shown))]
+            told = [float(trial.values[i]) for i in positions] if trial.values else ours
+            point = [a if math.isfinite(a) else b for a, b in zip(ours, told)]
+            if not all(map(math.isfinite, point)):
+                return None
+            values[trial.number] = point
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # constraints_func is flagged experimental
         figure = visualization.plot_pareto_front(
-            study, target_names=shown,
-            targets=lambda trial: [float(v) for v in values[trial.number]],
-            constraints_func=lambda trial: [0.0 if trial.number in eligible else 1.0])
+            study,
+            target_names=shown,
+            targets=lambda trial: values[trial.number],
+            constraints_func=lambda trial: [0.0 if trial.number in eligible else 1.0],
+        )
     if len(shown) == 2 and x in _LOG_SCALE and x == shown[0]:
         figure.update_xaxes(type="log")
     with atomic_path(path) as temporary:
@@ -143,6 +168,14 @@ def _save(figure: Figure, path: Path) -> Path:
     with atomic_path(path) as temporary:
         figure.savefig(temporary, format="png")
     return path
+
+
+def _spread(front: Any, count: int) -> Any:
+    """At most `count` rows spread evenly along the front, both ends included."""
+    if len(front) <= count:
+        return front
+    positions = sorted({round(i * (len(front) - 1) / (count - 1)) for i in range(count)})
+    return front.iloc[positions]
 
 
 def _step(results: RunResults, x: str, y: str) -> str:

@@ -65,6 +65,8 @@ class Progress:
     def trial_finished(self, number: int, state: str, attrs: dict[str, Any]) -> None:
         if state in self.counts:
             self.counts[state] += 1
+        if state != rf.INFEASIBLE:  # infeasible ones never ran
+            self.running = max(0, self.running - 1)
         self._print(self._trial_line(number, state, attrs))
         if not self.live:
             self._print("  " + self.status())

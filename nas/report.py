@@ -53,37 +53,60 @@ def format_report(results: RunResults, run_dir: str | os.PathLike) -> str:
     lines.append([str(s or "-") for s in front["summary"]])
     rows = list(zip(*lines))
     widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(header)]
-    text = [f"{run_dir}: {len(front)} Pareto-optimal of {len(results.table)} trials "
-            f"(sorted by {results.sort_column})"]
-    text.append("  ".join(h.ljust(w) if i in (0, len(header) - 1) else h.rjust(w)
-                          for i, (h, w) in enumerate(zip(header, widths))).rstrip())
+    text = [
+        f"{run_dir}: {len(front)} Pareto-optimal of {len(results.table)} trials "
+        f"(sorted by {results.sort_column})"
+    ]
+    text.append(
+        "  ".join(
+            h.ljust(w) if i in (0, len(header) - 1) else h.rjust(w)
+            for i, (h, w) in enumerate(zip(header, widths))
+        ).rstrip()
+    )
     for row in rows:
-        text.append("  ".join(c.ljust(w) if i in (0, len(row) - 1) else c.rjust(w)
-                              for i, (c, w) in enumerate(zip(row, widths))).rstrip())
+        text.append(
+            "  ".join(
+                c.ljust(w) if i in (0, len(row) - 1) else c.rjust(w)
+                for i, (c, w) in enumerate(zip(row, widths))
+            ).rstrip()
+        )
     reference = ", ".join(f"{k} {_cell(k, v)}" for k, v in results.reference_dict().items())
     note = "" if results.reference_fixed else " (derived from the trials; not yet stored)"
-    text.append(f"hypervolume {results.hypervolume:.6g} against reference point "
-                f"{reference}{note}")
+    text.append(f"hypervolume {results.hypervolume:.6g} against reference point {reference}{note}")
     text.append("trials: " + ", ".join(f"{n} {s}" for s, n in results.counts().items() if n))
     return "\n".join(text)
 
 
-def report_run(run_dir: str | os.PathLike, *, plots: bool = True) -> tuple[RunResults, list[Path]]:
-    """Opens and analyses a finished run, refreshing its tables and plots when `plots`."""
+def report_run(
+    run_dir: str | os.PathLike, *, plots: bool = True, redraw: bool = False
+) -> tuple[RunResults, list[Path]]:
+    """Opens and analyses a finished run. With `plots`, redraws RUN/plots/ when a picture
+    is missing or older than the study database (or always, with `redraw`); returns the
+    analysis and the files written."""
     run = open_run(run_dir)
-    study = run.load_study()
-    results = analyse_study(study, arch_yaml=False)
+    results = analyse_study(run.read_study(), arch_yaml=False)
     written: list[Path] = []
-    if plots:
+    if plots and (redraw or plots_are_stale(run.path, run.storage)):
         from nas.plots import write_plots
 
-        try:
-            written = write_plots(run.path, results, study)
+        try:  # the interactive plot is Optuna's: it needs the real study
+            written = write_plots(run.path, results, run.load_study())
         except OSError as error:  # a read-only copy of a run still reports
             from nas.output import note
 
             note(f"nas report: plots not written ({error})")
     return results, written
+
+
+def plots_are_stale(run_dir: Path, storage: str) -> bool:
+    """A picture is missing, or the SQLite study changed after it was drawn."""
+    from nas.plots import HYPERVOLUME_PNG, PARETO_PNG
+
+    pictures = [run_dir / rf.PLOTS_DIR / name for name in (PARETO_PNG, HYPERVOLUME_PNG)]
+    database = run_dir / rf.STUDY_FILE
+    if not all(p.is_file() for p in pictures) or not storage.startswith("sqlite"):
+        return True
+    return min(p.stat().st_mtime_ns for p in pictures) < database.stat().st_mtime_ns
 
 
 def write_snapshot(run_dir: str | os.PathLike, destination: str | os.PathLike) -> list[Path]:
@@ -92,7 +115,7 @@ def write_snapshot(run_dir: str | os.PathLike, destination: str | os.PathLike) -
     plots, and each Pareto trial's arch.yaml and metrics.json. Never the study database,
     weights or the (large, self-contained) HTML plot."""
     run = open_run(run_dir)
-    study = run.load_study()
+    study = run.read_study()
     results = analyse_study(study)
     from nas.plots import write_plots
 

@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,15 +87,36 @@ class SearchOutcome:
         }
 
 
-def run_search(experiment: ExperimentConfig, *, progress_stream: Any = None) -> SearchOutcome:
-    """Runs (or resumes) the search described by `experiment`; returns its outcome."""
+def run_search(
+    experiment: ExperimentConfig,
+    *,
+    progress_stream: Any = None,
+    on_start: Callable[[], None] | None = None,
+) -> SearchOutcome:
+    """Runs (or resumes) the search described by `experiment`; returns its outcome.
+
+    Every check a user can fail (the folder, the seeds, the data, the cluster and its
+    resources) runs before the run folder is written.
+    """
     started = time.monotonic()
     _quiet_libraries()
-    run_dir = experiment.run_dir
-    _check_run_folder(run_dir, experiment.resume)
+    _check_run_folder(experiment.run_dir, experiment.resume)
     seeds = _seed_params(experiment) if not experiment.resume else []
     if needs_training(experiment.search.objectives):
         _check_data(experiment)
+    # Ray's driver prints worker deaths on stdout ("(raylet) A worker died..."); each is
+    # recorded in its trial instead, and stdout stays clean for --json.
+    with contextlib.redirect_stdout(_Discard()), _ray_session(experiment.search.address):
+        resources = _plan_resources(experiment.search)
+        if on_start is not None:
+            on_start()
+        return _search(experiment, seeds, resources, started, progress_stream or sys.stderr)
+
+
+def _search(
+    experiment: ExperimentConfig, seeds: list[dict], resources: tuple, started: float, stream: Any
+) -> SearchOutcome:
+    run_dir = experiment.run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
     storage, study_name = _storage_url(experiment), experiment.search.study_name or run_dir.name
     study = _open_study(experiment, storage, study_name)
@@ -117,16 +138,14 @@ def run_search(experiment: ExperimentConfig, *, progress_stream: Any = None) -> 
     status = rf.INTERRUPTED
     try:
         if outcome.decided < outcome.target:
-            # Ray's driver prints worker deaths on stdout ("(raylet) A worker died...");
-            # each is recorded in its trial instead, and stdout stays clean for --json.
-            with contextlib.redirect_stdout(_Discard()):
-                _run_trials(experiment, study, progress_stream or sys.stderr)
+            _run_trials(experiment, study, resources, stream)
         outcome.decided = count_decided(study)
         outcome.finished = outcome.decided >= outcome.target
         status = rf.FINISHED if outcome.finished else rf.INTERRUPTED
     finally:
         recover_interrupted(study, "the search stopped before this trial finished")
-        _refresh(run_dir, study, experiment, outcome)
+        if study.get_trials(deepcopy=False):
+            _refresh(run_dir, study, experiment, outcome)
         outcome.seconds = time.monotonic() - started
         _write_run_json(run_dir, experiment, storage, study_name, status, outcome)
     return outcome
@@ -135,12 +154,13 @@ def run_search(experiment: ExperimentConfig, *, progress_stream: Any = None) -> 
 # --- the trials ----------------------------------------------------------------------
 
 
-def _run_trials(experiment: ExperimentConfig, study: optuna.Study, stream: Any) -> None:
+def _run_trials(
+    experiment: ExperimentConfig, study: optuna.Study, resources: tuple, stream: Any
+) -> None:
     search = experiment.search
-    started_ray = _init_ray(search.address)
+    cpus, gpus, concurrency = resources
     scratch = Path(tempfile.mkdtemp(prefix="nas-tune-"))
     try:
-        cpus, gpus, concurrency = _plan_resources(search)
         study.sampler = make_sampler(
             search.sampler,
             seed=_sampler_seed(search.seed, study),
@@ -150,18 +170,15 @@ def _run_trials(experiment: ExperimentConfig, study: optuna.Study, stream: Any) 
         progress = Progress(search.trials, count_decided(study), stream=stream)
         progress.set_counts(_state_counts(study))
         refresher = _Refresher(experiment, study, progress)
-        plan = TrialPlan(experiment)
-        searcher = StudySearcher(study, plan, search.trials, refresher.trial_finished)
+        searcher = StudySearcher(
+            study, TrialPlan(experiment), search.trials, refresher.trial_finished
+        )
         with _sigterm_as_sigint():
             _tuner(experiment, searcher, progress, scratch, cpus, gpus, concurrency).fit()
         searcher.flush_errors()
         progress.close()
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-        if started_ray:
-            import ray
-
-            ray.shutdown()
 
 
 def _tuner(
@@ -234,6 +251,9 @@ class _TuneEvents(tune.Callback):
 
     def __init__(self, searcher: StudySearcher, progress: Progress):
         self.searcher, self.progress = searcher, progress
+
+    def __getstate__(self) -> dict:  # pickled by Tune for a restore we never do
+        return {}
 
     def on_step_end(self, iteration: int, trials: list, **info: Any) -> None:
         self.progress.tick(sum(1 for t in trials if t.status == "RUNNING"))
@@ -328,6 +348,19 @@ class _Discard(io.TextIOBase):
 # --- Ray -------------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def _ray_session(address: str | None) -> Iterator[None]:
+    """Ray for the duration of the search; a Ray started here is shut down after."""
+    started = _init_ray(address)
+    try:
+        yield
+    finally:
+        if started:
+            import ray
+
+            ray.shutdown()
+
+
 def _init_ray(address: str | None) -> bool:
     """Connects to `address` ("auto" or HOST:PORT) or starts Ray in this process.
 
@@ -350,6 +383,7 @@ def _init_ray(address: str | None) -> bool:
         return True
     if address != "auto":
         _check_reachable(address)
+        _use_auth_token_if_any()
     try:
         ray.init(address=address, **options)
     except (ConnectionError, RuntimeError, TimeoutError, ValueError) as error:
@@ -360,6 +394,20 @@ def _init_ray(address: str | None) -> bool:
             "on this machine"
         ) from None
     return False
+
+
+def _use_auth_token_if_any() -> None:
+    """Sends this machine's Ray token (~/.ray/auth_token, RAY_AUTH_TOKEN) to an explicit
+    address, as `ray start` and ray.init("auto") do; Ray itself does not for HOST:PORT."""
+    if "RAY_AUTH_MODE" in os.environ:
+        return
+    try:
+        from ray._private.authentication.authentication_token_setup import (
+            maybe_enable_token_auth_if_token_available,
+        )
+    except ImportError:  # a Ray without token authentication
+        return
+    maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
 
 
 def _check_reachable(address: str) -> None:

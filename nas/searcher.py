@@ -146,6 +146,11 @@ class StudySearcher(Searcher):
         self.decided = count_decided(study)
         self.finished = False
 
+    def __getstate__(self) -> dict:
+        # Tune pickles its search algorithm into the experiment folder for Tuner.restore,
+        # which a search never uses (the study is the record): nothing to save.
+        return {}
+
     # --- Tune's Searcher interface ---------------------------------------------------
 
     def suggest(self, trial_id: str) -> dict | str | None:

@@ -99,7 +99,7 @@ def _read(config: DataConfig, root: Path, folder_size: int | None) -> RawData:
         return torchvision_sets.read_cifar(name, root, config.download)
     if name in ("mnist", "fashion_mnist"):
         return torchvision_sets.read_idx(name, root, config.download)
-    return imagefolder.read(root, folder_size, config.num_workers)
+    return imagefolder.read(root, folder_size, config.num_workers, config.limit, config.split_seed)
 
 
 def _splits(config: DataConfig, info: DatasetInfo, raw: RawData) -> tuple[Split, Split]:
@@ -132,9 +132,9 @@ def _adapt(
     if channels != expected.channels:
         if not config.convert_channels:
             raise SpaceError(
-                f"data: {config.name} images have {channels} channel(s) but the architecture's "
-                f"input.channels is {expected.channels}; set input.channels: {channels}, "
-                "or data.convert_channels: true"
+                f"data: {config.name} images have {_plural(channels, 'channel')} but the "
+                f"architecture's input.channels is {expected.channels}; "
+                f"set input.channels: {channels}, or data.convert_channels: true"
             )
         train, val = (_convert_channels(s, expected.channels) for s in (train, val))
         converted = True
@@ -148,6 +148,10 @@ def _adapt(
             )
         train, val = (_resize(s, wanted) for s in (train, val))
     return train, val, converted
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
 def _resolution(expected: Any) -> tuple[int, int] | None:

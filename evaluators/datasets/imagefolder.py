@@ -15,20 +15,30 @@ from pathlib import Path
 
 import torch
 
-from evaluators.datasets.base import RawData, Split
+from evaluators.datasets.base import RawData, Split, seeded_order
 from search_space.errors import SpaceError
 
 
-def read(root: Path, resolution: int | None, num_workers: int = 0) -> RawData:
-    """Reads train/ and val/ under `root`; `resolution` resizes when given."""
+def read(
+    root: Path,
+    resolution: int | None,
+    num_workers: int = 0,
+    limit: int | None = None,
+    seed: int = 0,
+) -> RawData:
+    """Reads train/ and val/ under `root`; `resolution` resizes when given.
+
+    `limit` decodes only that many images of each folder (a seeded choice).
+    """
     for part in ("train", "val"):
         if not (root / part).is_dir():
             raise SpaceError(
                 f"data: imagefolder needs {root / part}/ with one sub-folder per class; "
                 "set data.root to the folder that holds train/ and val/"
             )
-    train = _folder(root / "train", resolution, num_workers, None)
-    val = _folder(root / "val", resolution, num_workers, train.class_to_idx)
+    subset = (limit, seed)
+    train = _folder(root / "train", resolution, num_workers, None, subset)
+    val = _folder(root / "val", resolution, num_workers, train.class_to_idx, subset)
     return RawData(train=train.split, test=val.split, classes=len(train.class_to_idx))
 
 
@@ -38,7 +48,11 @@ class _Folder:
 
 
 def _folder(
-    path: Path, resolution: int | None, workers: int, classes: dict[str, int] | None
+    path: Path,
+    resolution: int | None,
+    workers: int,
+    classes: dict[str, int] | None,
+    subset: tuple[int | None, int],
 ) -> _Folder:
     from torchvision import datasets, transforms
 
@@ -53,6 +67,11 @@ def _folder(
         unknown = sorted(set(folder.class_to_idx) - set(classes))
         if unknown:
             raise SpaceError(f"data: {path} has classes not in train/: {', '.join(unknown)}")
+    limit, seed = subset
+    if limit is not None and limit < len(folder.samples):
+        keep = sorted(seeded_order(len(folder.samples), seed, limit).tolist())
+        folder.samples = [folder.samples[i] for i in keep]
+        folder.targets = [folder.targets[i] for i in keep]
     images = _decode_all(folder, workers)
     labels = list(folder.targets)
     if classes is not None:  # val/ may lack some classes: map its indices to train's

@@ -23,7 +23,7 @@ PROXIES: dict[str, Proxy] = {}
 
 
 def register_proxy(name: str) -> Callable[[Proxy], Proxy]:
-    """Registers a ``score(model, inputs, *, seed, targets) -> float`` under `name`."""
+    """Registers a ``score(model, inputs, *, seed, targets, device) -> float`` under `name`."""
 
     def wrap(score: Proxy) -> Proxy:
         if name in PROXIES:
@@ -61,11 +61,16 @@ def random_targets(logits: torch.Tensor, seed: int) -> torch.Tensor:
     return labels.to(logits.device)
 
 
-def model_copy(model: nn.Module, *, training: bool, dtype: torch.dtype | None = None) -> nn.Module:
-    """A deep copy in train or eval mode (and `dtype`), so the caller's model is untouched."""
+def model_copy(
+    model: nn.Module,
+    *,
+    training: bool,
+    dtype: torch.dtype | None = None,
+    device: torch.device | str | None = None,
+) -> nn.Module:
+    """A deep copy in train or eval mode, on `device` in `dtype`; leaves `model` as it is."""
     clone = copy.deepcopy(model)
-    if dtype is not None:
-        clone.to(dtype)
+    clone.to(device=device, dtype=dtype)
     clone.train(training)
     clone.zero_grad(set_to_none=True)
     return clone

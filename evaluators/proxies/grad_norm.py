@@ -8,6 +8,7 @@ training); targets are seeded random labels unless given.
 
 from __future__ import annotations
 
+import torch
 import torch.nn.functional as F
 from torch import nn
 
@@ -24,10 +25,16 @@ from evaluators.proxies.common import (
 
 @register_proxy("grad_norm")
 def score(
-    model: nn.Module, inputs: Inputs, *, seed: int = 0, targets: object = None, batch_size: int = 32
+    model: nn.Module,
+    inputs: Inputs,
+    *,
+    seed: int = 0,
+    targets: torch.Tensor | None = None,
+    device: torch.device | str | None = None,
+    batch_size: int = 32,
 ) -> float:
     """Sum of per-tensor gradient L2 norms of the weight matrices and kernels."""
-    net = model_copy(model, training=True)
+    net = model_copy(model, training=True, device=device)
     images = input_batch(inputs, batch_size, seed).to(device_of(net))
     with seeded(seed):
         logits = net(images)

@@ -58,10 +58,16 @@ class _ActivationCodes(TorchFunctionMode):
 
 @register_proxy("naswot")
 def score(
-    model: nn.Module, inputs: Inputs, *, seed: int = 0, targets: object = None, batch_size: int = 32
+    model: nn.Module,
+    inputs: Inputs,
+    *,
+    seed: int = 0,
+    targets: torch.Tensor | None = None,
+    device: torch.device | str | None = None,
+    batch_size: int = 32,
 ) -> float:
     """log |det K| of the activation-pattern kernel over one batch."""
-    net = model_copy(model, training=True)
+    net = model_copy(model, training=True, device=device)
     images = input_batch(inputs, batch_size, seed).to(device_of(net))
     codes = _ActivationCodes(len(images))
     with seeded(seed), torch.no_grad(), codes:

@@ -21,9 +21,16 @@ from evaluators.proxies.common import Inputs, input_shape, model_copy, register_
 
 
 @register_proxy("synflow")
-def score(model: nn.Module, inputs: Inputs, *, seed: int = 0, targets: object = None) -> float:
+def score(
+    model: nn.Module,
+    inputs: Inputs,
+    *,
+    seed: int = 0,
+    targets: torch.Tensor | None = None,
+    device: torch.device | str | None = None,
+) -> float:
     """log(sum |theta * dR/dtheta|); only the shape of `inputs` is used (the input is all ones)."""
-    net = model_copy(model, training=False, dtype=torch.float64)
+    net = model_copy(model, training=False, dtype=torch.float64, device=device)
     with torch.no_grad():
         for tensor in net.state_dict().values():
             if tensor.is_floating_point():

@@ -7,13 +7,22 @@ import argparse
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "report", help="the Pareto front, hypervolume and plots of a run")
+        "report", help="the Pareto front, hypervolume and plots of a run"
+    )
     parser.add_argument("run_dir", metavar="RUN", help="a run folder written by `nas search`")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
-    parser.add_argument("--no-plots", action="store_true", help="do not redraw RUN/plots/")
-    parser.add_argument("--snapshot", metavar="DIR",
-                        help="also copy the run's tables, plots and front (no weights, no "
-                             "database) to DIR, e.g. results/reference")
+    parser.add_argument("--no-plots", action="store_true", help="do not draw RUN/plots/")
+    parser.add_argument(
+        "--redraw",
+        action="store_true",
+        help="redraw the plots even when they are newer than the study",
+    )
+    parser.add_argument(
+        "--snapshot",
+        metavar="DIR",
+        help="also copy the run's tables, plots and front (no weights, no "
+        "database) to DIR, e.g. results/reference",
+    )
     parser.set_defaults(run=run)
 
 
@@ -22,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from nas.output import note, print_json
     from nas.report import format_report, report_document, report_run, write_snapshot
 
-    results, plots = report_run(args.run_dir, plots=not args.no_plots)
+    results, plots = report_run(args.run_dir, plots=not args.no_plots, redraw=args.redraw)
     if args.json:
         print_json(report_document(results))
     else:

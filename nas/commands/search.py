@@ -128,16 +128,7 @@ def run(args: argparse.Namespace) -> int:
     experiment = resolve_experiment(args.space, overrides_from_args(args), resume=args.resume)
     for note in experiment.notes:
         print(f"nas search: {note}", file=sys.stderr)
-    search = experiment.search
-    where = search.address or "Ray in this process"
-    print(
-        f"nas search: {'resuming' if experiment.resume else 'searching'} "
-        f"{experiment.space.name} ({search.trials} trials, {search.sampler}, "
-        f"{search.objectives_text}) on {where}; run folder: {experiment.run_dir}",
-        file=sys.stderr,
-        flush=True,
-    )
-    outcome = run_search(experiment)
+    outcome = run_search(experiment, on_start=lambda: _announce(experiment))
     if args.json:
         print_json(outcome.to_dict())
     else:
@@ -150,6 +141,19 @@ def run(args: argparse.Namespace) -> int:
         )
         return 130
     return 0
+
+
+def _announce(experiment: Any) -> None:
+    search = experiment.search
+    where = search.address or "Ray in this process"
+    verb = "resuming" if experiment.resume else "searching"
+    print(
+        f"nas search: {verb} {experiment.space.name} ({search.trials} trials, "
+        f"{search.sampler}, {search.objectives_text}) on {where}; "
+        f"run folder: {experiment.run_dir}",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def _print_summary(outcome: Any, experiment: Any) -> None:

@@ -37,8 +37,11 @@ NAN = float("nan")
         # both maximised
         ([[1, 4], [2, 2], [4, 1], [3, 3], [1, 1]], ["max", "max"], [0, 2, 3]),
         # three objectives: accuracy up, FLOPs down, latency down
-        ([[0.9, 5, 2], [0.9, 5, 1], [0.8, 1, 9], [0.8, 2, 9], [0.95, 9, 9]],
-         ["maximize", "minimize", "minimize"], [1, 2, 4]),
+        (
+            [[0.9, 5, 2], [0.9, 5, 1], [0.8, 1, 9], [0.8, 2, 9], [0.95, 9, 9]],
+            ["maximize", "minimize", "minimize"],
+            [1, 2, 4],
+        ),
         # non-finite values are never on the front
         ([[NAN, 1], [0.5, math.inf], [0.1, 9]], ACC_FLOPS, [2]),
         ([], ACC_FLOPS, []),
@@ -104,8 +107,9 @@ def _box_union_volume(points, reference):
     for size in range(1, len(points) + 1):
         for subset in itertools.combinations(points, size):
             corner = [max(values) for values in zip(*subset)]
-            total += (-1) ** (size + 1) * math.prod(max(0.0, r - c)
-                                                    for r, c in zip(reference, corner))
+            total += (-1) ** (size + 1) * math.prod(
+                max(0.0, r - c) for r, c in zip(reference, corner)
+            )
     return total
 
 
@@ -148,10 +152,12 @@ def test_knee_is_the_point_farthest_below_the_line_between_the_extremes():
 
 
 def test_reference_point_rules():
-    objectives = parse_objectives({"accuracy": "max", "flops": "min", "params": "min",
-                                   "latency_ms": "min"})
-    point = reference_point_for(objectives, constraints={"flops": {"max": 2e7}},
-                                upper_bounds={"params": 5e5, "flops": 9e9})
+    objectives = parse_objectives(
+        {"accuracy": "max", "flops": "min", "params": "min", "latency_ms": "min"}
+    )
+    point = reference_point_for(
+        objectives, constraints={"flops": {"max": 2e7}}, upper_bounds={"params": 5e5, "flops": 9e9}
+    )
     assert point == [0.0, 2e7, 5e5, None]  # bound, constraint wins over space, space, unknown
     explicit = reference_point_for(objectives, explicit={"accuracy": 0.5, "latency_ms": 3})
     assert explicit == [0.5, None, None, 3.0]
