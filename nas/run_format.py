@@ -58,6 +58,10 @@ STUDY_REFERENCE_POINT = "reference_point"  # fixed hypervolume reference, one va
 STUDY_CONFIG = "config"  # the resolved experiment config (dict)
 
 COMPLETE, FAILED, INFEASIBLE, STOPPED_EARLY, RUNNING_TRIAL = (
-    "complete", "failed", "infeasible", "stopped_early", "running",
+    "complete",
+    "failed",
+    "infeasible",
+    "stopped_early",
+    "running",
 )
 TRIAL_STATES = (COMPLETE, FAILED, INFEASIBLE, STOPPED_EARLY, RUNNING_TRIAL)

@@ -71,15 +71,19 @@ class Architecture:
 
     def summary(self) -> str:
         """One readable line, e.g. 'conv24 | mbconv x2 @48 k5 | attention x2 @192 s2 h4'."""
-        return " | ".join([f"{self.stem.type}{self.stem.width}",
-                           *(stage.summary() for stage in self.stages)])
+        return " | ".join(
+            [f"{self.stem.type}{self.stem.width}", *(stage.summary() for stage in self.stages)]
+        )
 
     def to_dict(self, *, run_config: bool = True) -> dict[str, Any]:
         """The architecture as a space document with every value fixed."""
         document: dict[str, Any] = {
             "name": self.name,
-            "input": {"channels": self.input.channels, "resolution": self.input.resolution,
-                      "classes": self.input.classes},
+            "input": {
+                "channels": self.input.channels,
+                "resolution": self.input.resolution,
+                "classes": self.input.classes,
+            },
             "stem": {"type": self.stem.type, "width": self.stem.width, **self.stem.options},
             "stages": [_stage_dict(stage) for stage in self.stages],
             "head": {"type": self.head.type, **self.head.options},
@@ -90,10 +94,20 @@ class Architecture:
 
     def to_yaml(self, *, run_config: bool = True) -> str:
         """YAML that `nas info` and `nas train` load as it is (one flow mapping per stage)."""
-        return yaml.safe_dump(self.to_dict(run_config=run_config), sort_keys=False,
-                              default_flow_style=None, width=1000)
+        return yaml.safe_dump(
+            self.to_dict(run_config=run_config),
+            sort_keys=False,
+            default_flow_style=None,
+            width=1000,
+        )
 
 
 def _stage_dict(stage: StageArch) -> dict[str, Any]:
-    return {"block": stage.block, "depth": stage.depth, "width": stage.width,
-            "stride": stage.stride, "downsample": stage.downsample, **stage.options}
+    return {
+        "block": stage.block,
+        "depth": stage.depth,
+        "width": stage.width,
+        "stride": stage.stride,
+        "downsample": stage.downsample,
+        **stage.options,
+    }

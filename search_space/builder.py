@@ -40,15 +40,28 @@ def build_stage(stage: StageArch, in_chs: int, input_size: Size) -> tuple[nn.Seq
     block_cls = BLOCKS.get(stage.block)
     options = stage.full_options()
     layers: list[nn.Module] = []
-    stride, shortcut, size = stage.stride, "pool" if stage.downsample == "pool" else "conv", input_size
+    stride, shortcut, size = (
+        stage.stride,
+        "pool" if stage.downsample == "pool" else "conv",
+        input_size,
+    )
     if stage.downsample in LAYER_DOWNSAMPLES and (stride > 1 or in_chs != stage.width):
         transition = TRANSITIONS.get(stage.downsample)
         layers.append(transition(in_chs, stage.width, stride, norm=options.get("norm", "layer")))
         size = transition.output_size(size, stride)
         in_chs, stride = stage.width, 1
     for index in range(stage.depth):
-        layers.append(block_cls(in_chs, stage.width, stride, input_size=size, index=index,
-                                shortcut=shortcut, **options))
+        layers.append(
+            block_cls(
+                in_chs,
+                stage.width,
+                stride,
+                input_size=size,
+                index=index,
+                shortcut=shortcut,
+                **options,
+            )
+        )
         size = block_cls.output_size(size, stride)
         in_chs, stride = stage.width, 1
     return nn.Sequential(*layers), size

@@ -53,7 +53,7 @@ class Stem(nn.Module):
 
 
 class Block(nn.Module):
-    """Contract: ``Block(in_chs, out_chs, stride=1, *, input_size, index=0, shortcut="conv", **options)``.
+    """Contract: ``Block(in_chs, out_chs, stride=1, *, input_size, index, shortcut, **options)``.
 
     Maps (N, in_chs, H, W) to (N, out_chs, ceil(H / stride), ceil(W / stride)).
     `input_size` is (H, W) of the block's input; `index` is its position in the

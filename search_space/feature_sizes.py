@@ -22,9 +22,11 @@ def shrink_problem(path: str, size: Size, stride: int, trail: list[int]) -> str 
     """A stride larger than the map it is applied to leaves nothing to downsample."""
     if stride > 1 and min(size) < stride:
         steps = " -> ".join(str(s) for s in [*trail, size[0]])
-        return (f"{path}.stride: {stride} is applied to a {size[0]}x{size[1]} feature map "
-                f"({steps}); the input resolution is too small for this many downsamplings "
-                "(lower a stride or raise input.resolution)")
+        return (
+            f"{path}.stride: {stride} is applied to a {size[0]}x{size[1]} feature map "
+            f"({steps}); the input resolution is too small for this many downsamplings "
+            "(lower a stride or raise input.resolution)"
+        )
     return None
 
 
@@ -42,8 +44,10 @@ def stage_input_sizes(space: SearchSpace) -> tuple[list[set[Size]], bool, list[s
             size = cls.output_size(start, options)
             tokens = tokens or cls.emits_tokens(options)
             if min(size) < 1:
-                problems.append(f"stem: type {name!r} with {options} turns the "
-                                f"{start[0]}x{start[1]} input into {size[0]}x{size[1]}")
+                problems.append(
+                    f"stem: type {name!r} with {options} turns the "
+                    f"{start[0]}x{start[1]} input into {size[0]}x{size[1]}"
+                )
             else:
                 sizes.add(size)
     per_stage: list[set[Size]] = []

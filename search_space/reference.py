@@ -1,7 +1,7 @@
 """Markdown tables of every registered component's keys, for the README's YAML reference.
 
-    python -m search_space.reference             # prints the tables
-    python -m search_space.reference README.md   # rewrites them between the README's markers
+python -m search_space.reference             # prints the tables
+python -m search_space.reference README.md   # rewrites them between the README's markers
 """
 
 from __future__ import annotations
@@ -39,8 +39,12 @@ def _allowed(option: Option) -> str:
 def component_table(registry: Registry, name: str) -> str:
     """One Markdown table: key, default, allowed values, meaning."""
     cls = registry.get(name)
-    rows = [f"**`{name}`** {(cls.__doc__ or '').strip().splitlines()[0]}", "",
-            "| key | default | allowed | meaning |", "| --- | --- | --- | --- |"]
+    rows = [
+        f"**`{name}`** {(cls.__doc__ or '').strip().splitlines()[0]}",
+        "",
+        "| key | default | allowed | meaning |",
+        "| --- | --- | --- | --- |",
+    ]
     for key, option in cls.OPTIONS.items():
         rows.append(f"| `{key}` | `{_value(option.default)}` | {_allowed(option)} | {option.doc} |")
     if not cls.OPTIONS:

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from search_space.architecture import Architecture, HeadArch, StageArch, StemArch
 from search_space.errors import SpaceError
-from search_space.params import Choice, Fixed, FloatRange, IntRange, Param
+from search_space.params import Choice, Fixed, IntRange, Param
 from search_space.registry import BLOCKS, HEADS, STEMS
 from search_space.space import STAGE_DEFAULTS, SearchSpace
 
@@ -69,7 +69,9 @@ def _choose(chooser: Chooser, name: str, params: dict[str, Param], key: str, def
     return chooser.choose(name, params[key]) if key in params else default
 
 
-def sample_architecture(space: SearchSpace, chooser: Chooser, name: str | None = None) -> Architecture:
+def sample_architecture(
+    space: SearchSpace, chooser: Chooser, name: str | None = None
+) -> Architecture:
     """Walks the space once, asking `chooser` for each value a chosen component reads."""
     stem_type = chooser.choose("stem.type", space.stem["type"])
     stem = StemArch(
@@ -81,14 +83,17 @@ def sample_architecture(space: SearchSpace, chooser: Chooser, name: str | None =
     for i, params in enumerate(space.stages):
         path = f"stages[{i}]"
         block = chooser.choose(f"{path}.block", params["block"])
-        common = {key: _choose(chooser, f"{path}.{key}", params, key, default)
-                  for key, default in {"depth": None, "width": None, **STAGE_DEFAULTS}.items()}
+        common = {
+            key: _choose(chooser, f"{path}.{key}", params, key, default)
+            for key, default in {"depth": None, "width": None, **STAGE_DEFAULTS}.items()
+        }
         options = _options(path, params, BLOCKS.get(block).OPTIONS, chooser)
         stages.append(StageArch(block=block, **common, options=options))
     head_type = _choose(chooser, "head.type", space.head, "type", "classifier")
     head = HeadArch(head_type, _options("head", space.head, HEADS.get(head_type).OPTIONS, chooser))
-    return Architecture(name or space.name, space.input, stem, tuple(stages), head,
-                        run_config=space.run_config)
+    return Architecture(
+        name or space.name, space.input, stem, tuple(stages), head, run_config=space.run_config
+    )
 
 
 def sample_architectures(space: SearchSpace, count: int, seed: int = 0) -> list[Architecture]:
@@ -122,8 +127,9 @@ def space_size(space: SearchSpace) -> float:
     """Number of distinct architectures (inf with a continuous range), counting only read keys."""
     total = _component_size(space.stem, "type", STEMS, ("type", "width"))
     for stage in space.stages:
-        total *= _component_size(stage, "block", BLOCKS, ("block", "depth", "width", "stride",
-                                                           "downsample"))
+        total *= _component_size(
+            stage, "block", BLOCKS, ("block", "depth", "width", "stride", "downsample")
+        )
     return total * _component_size(space.head, "type", HEADS, ("type",), default="classifier")
 
 

@@ -56,15 +56,20 @@ class SearchSpace:
 def parse_space(document: Any, source: str = "<memory>") -> SearchSpace:
     """Parses a loaded YAML document; raises SpaceError listing every structural problem."""
     if not isinstance(document, dict):
-        raise SpaceError(f"the file must be a mapping of keys (name, input, stem, stages, head), "
-                         f"got {type(document).__name__}")
+        raise SpaceError(
+            f"the file must be a mapping of keys (name, input, stem, stages, head), "
+            f"got {type(document).__name__}"
+        )
     problems = [
         f"{key}: unknown top-level key{did_you_mean(key, TOP_KEYS)}; allowed: {', '.join(TOP_KEYS)}"
         for key in document
         if key not in TOP_KEYS
     ]
-    problems += [f"{key}: required section is missing" for key in ("input", "stem", "stages")
-                 if key not in document]
+    problems += [
+        f"{key}: required section is missing"
+        for key in ("input", "stem", "stages")
+        if key not in document
+    ]
     if problems:
         raise SpaceError(problems)
     stages = document["stages"]
@@ -98,8 +103,11 @@ def parse_space(document: Any, source: str = "<memory>") -> SearchSpace:
 def _parse_input(raw: Any) -> tuple[InputSpec | None, list[str]]:
     if not isinstance(raw, dict):
         return None, ["input: must be a mapping {channels: C, resolution: R, classes: K}"]
-    problems = [f"input.{k}: unknown key{did_you_mean(k, INPUT_KEYS)}; allowed: "
-                f"{', '.join(INPUT_KEYS)}" for k in raw if k not in INPUT_KEYS]
+    problems = [
+        f"input.{k}: unknown key{did_you_mean(k, INPUT_KEYS)}; allowed: {', '.join(INPUT_KEYS)}"
+        for k in raw
+        if k not in INPUT_KEYS
+    ]
     minimum = {"channels": 1, "resolution": 1, "classes": 2}
     for key, low in minimum.items():
         value = raw.get(key)

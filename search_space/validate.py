@@ -27,7 +27,7 @@ MAX_COMBINATIONS = 20_000  # per component; beyond this the cross-check samples 
 
 
 def validate_space(space: SearchSpace) -> None:
-    """Raises SpaceError with one line per problem; returns quietly when every combination builds."""
+    """Raises SpaceError, one line per problem; returns quietly when every combination builds."""
     problems = _check_keys(space)
     if not problems:
         problems = _check_sizes_and_combinations(space)
@@ -44,8 +44,9 @@ def _check_keys(space: SearchSpace) -> list[str]:
     problems = _check_component("stem", space.stem, STEM_KEYS, "type", STEMS, required=STEM_KEYS)
     for i, stage in enumerate(space.stages):
         path = f"stages[{i}]"
-        problems += _check_component(path, stage, STAGE_KEYS, "block", BLOCKS,
-                                     required=("block", "depth", "width"))
+        problems += _check_component(
+            path, stage, STAGE_KEYS, "block", BLOCKS, required=("block", "depth", "width")
+        )
         problems += _check_stage_numbers(path, stage)
     problems += _check_component("head", space.head, HEAD_KEYS, "type", HEADS, default="classifier")
     return problems
@@ -65,8 +66,10 @@ def _check_component(
     types = type_names(params, type_key, default)
     bad_types = [t for t in types if t not in registry]
     for name in bad_types:
-        problems.append(f"{path}.{type_key}: unknown {registry.kind} {name!r}"
-                        f"{did_you_mean(name, registry.names())}; choose {one_of(registry.names())}")
+        problems.append(
+            f"{path}.{type_key}: unknown {registry.kind} {name!r}"
+            f"{did_you_mean(name, registry.names())}; choose {one_of(registry.names())}"
+        )
     if bad_types:
         return problems
     classes = [registry.get(t) for t in types]
@@ -85,8 +88,10 @@ def _check_component(
 def _unread_key(path: str, key: str, types: list[str], type_key: str, registry: Registry) -> str:
     readers = [name for name in registry.names() if key in registry.get(name).OPTIONS]
     if readers:
-        return (f"{path}.{key}: only {registry.kind} type(s) {', '.join(readers)} read this key, "
-                f"and this {registry.kind} never chooses them ({type_key}: {types}); remove it")
+        return (
+            f"{path}.{key}: only {registry.kind} type(s) {', '.join(readers)} read this key, "
+            f"and this {registry.kind} never chooses them ({type_key}: {types}); remove it"
+        )
     known = {k for name in registry.names() for k in registry.get(name).OPTIONS}
     return f"{path}.{key}: unknown key{did_you_mean(key, known | {type_key})}"
 
@@ -100,8 +105,11 @@ def _check_values(path: str, param: Param, option: Any, reader: str) -> list[str
     for value in param.values():
         problem = option.problem(value)
         if problem:
-            problems.append(f"{path}: {problem}" + (did_you_mean(value, option.choices or ())) +
-                            f" (read by {reader})")
+            problems.append(
+                f"{path}: {problem}"
+                + (did_you_mean(value, option.choices or ()))
+                + f" (read by {reader})"
+            )
     return problems
 
 
@@ -113,8 +121,10 @@ def _check_stage_numbers(path: str, stage: dict[str, Param]) -> list[str]:
                 problems.append(f"{path}.{key}: {value!r} must be an integer >= {minimum}")
     for value in stage["downsample"].values() if "downsample" in stage else []:
         if value not in DOWNSAMPLES:
-            problems.append(f"{path}.downsample: unknown mode {value!r}"
-                            f"{did_you_mean(value, DOWNSAMPLES)}; choose {one_of(DOWNSAMPLES)}")
+            problems.append(
+                f"{path}.downsample: unknown mode {value!r}"
+                f"{did_you_mean(value, DOWNSAMPLES)}; choose {one_of(DOWNSAMPLES)}"
+            )
     return problems
 
 
@@ -156,10 +166,17 @@ def _check_stage_blocks(
                 stage["width"].values(), strides, sorted(input_sizes), downsamples
             ):
                 block_stride = 1 if mode in TRANSITIONS.names() else stride
-                for problem in cls.check(in_chs=in_chs, out_chs=width, stride=block_stride,
-                                         input_size=size, options=options):
-                    problems.append(f"{path}: block {name!r} with width {width}, {_fmt(options)}"
-                                    f"input {size[0]}x{size[1]}: {problem}")
+                for problem in cls.check(
+                    in_chs=in_chs,
+                    out_chs=width,
+                    stride=block_stride,
+                    input_size=size,
+                    options=options,
+                ):
+                    problems.append(
+                        f"{path}: block {name!r} with width {width}, {_fmt(options)}"
+                        f"input {size[0]}x{size[1]}: {problem}"
+                    )
                     found += 1
                 if found >= MAX_PROBLEMS_PER_CHECK:
                     break
@@ -171,8 +188,10 @@ def _check_stage_blocks(
 def _token_problems(path: str, name: str, cls: Any, stage: dict, strides: list) -> list[str]:
     """After a class-token stem the features are a sequence (N, 1 + H*W, C), not a map."""
     if not cls.TOKENS_OK:
-        return [f"{path}.block: {name!r} needs an image layout, but the stem may emit a "
-                "class-token sequence; use attention blocks or drop class_token"]
+        return [
+            f"{path}.block: {name!r} needs an image layout, but the stem may emit a "
+            "class-token sequence; use attention blocks or drop class_token"
+        ]
     for options in option_combinations(cls, stage, cls.OPTIONS):
         for stride in strides:
             found = cls.token_problems(stride=stride, options=options)
@@ -187,7 +206,7 @@ def _check_head(space: SearchSpace, tokens: bool) -> list[str]:
         cls = HEADS.get(name)
         checker = getattr(cls, "check", None)
         for options in option_combinations(cls, space.head, cls.OPTIONS):
-            for problem in (checker(options=options, tokens=tokens) if checker else []):
+            for problem in checker(options=options, tokens=tokens) if checker else []:
                 problems.append(f"head: {problem}")
                 break
     return problems

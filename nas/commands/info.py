@@ -33,8 +33,10 @@ def run(args: argparse.Namespace) -> int:
         "input": list(shape),
         "params": count_params(model),
         "flops": flops["flops"],
-        "stages": {name: {"params": stage_params[name], "flops": flops["stages"].get(name, 0.0)}
-                   for name in stage_params},
+        "stages": {
+            name: {"params": stage_params[name], "flops": flops["stages"].get(name, 0.0)}
+            for name in stage_params
+        },
         "flop_convention": flops["flop_convention"],
         "uncounted_ops": flops["uncounted_ops"],
     }
@@ -58,8 +60,10 @@ def _print_table(report: dict) -> None:
     print(f"{'part':<10} {'params':>14} {'FLOPs':>16}")
     for name, row in report["stages"].items():
         print(f"{name:<10} {row['params']:>14,} {row['flops']:>16,.0f}")
-    print(f"{'total':<10} {report['params']:>14,} {report['flops']:>16,.0f}"
-          f"   ({human(report['params'])} params, {human(report['flops'])} FLOPs)")
+    print(
+        f"{'total':<10} {report['params']:>14,} {report['flops']:>16,.0f}"
+        f"   ({human(report['params'])} params, {human(report['flops'])} FLOPs)"
+    )
     print(f"convention: {report['flop_convention']}")
     if report["uncounted_ops"]:
         ops = ", ".join(f"{op} x{n}" for op, n in sorted(report["uncounted_ops"].items()))

@@ -10,7 +10,9 @@ from search_space import build_model, count_params, load_space, sample_architect
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("sample", help="print sampled architectures with params and FLOPs")
+    parser = subparsers.add_parser(
+        "sample", help="print sampled architectures with params and FLOPs"
+    )
     parser.add_argument("space", help="a space file, or the name of a bundled space")
     parser.add_argument("--count", type=int, default=1, help="how many (default 1)")
     parser.add_argument("--seed", type=int, default=0, help="the same seed gives the same samples")
@@ -32,15 +34,27 @@ def run(args: argparse.Namespace) -> int:
             flops = count_flops(model, shape)["flops"]
         samples.append((arch, count_params(model), flops))
     if args.json:
-        print_json([{"name": a.name, "summary": a.summary(), "params": p, "flops": f,
-                     "architecture": a.to_dict()} for a, p, f in samples])
+        print_json(
+            [
+                {
+                    "name": a.name,
+                    "summary": a.summary(),
+                    "params": p,
+                    "flops": f,
+                    "architecture": a.to_dict(),
+                }
+                for a, p, f in samples
+            ]
+        )
         return 0
     for i, (arch, params, flops) in enumerate(samples):
         if i:
             print("---")
         print(f"# {arch.summary()}")
-        print(f"# params: {params:,} ({human(params)})" +
-              (f", FLOPs: {flops:,.0f} ({human(flops)}, 1 multiply-add = 1 FLOP)" if flops else ""))
+        print(
+            f"# params: {params:,} ({human(params)})"
+            + (f", FLOPs: {flops:,.0f} ({human(flops)}, 1 multiply-add = 1 FLOP)" if flops else "")
+        )
         print(arch.to_yaml(), end="")
     return 0
 

@@ -23,13 +23,23 @@ def run(args: argparse.Namespace) -> int:
     free = space.free_parameters()
     size = space_size(space)
     if args.json:
-        print_json({"name": space.name, "source": space.source, "valid": True,
-                    "free_parameters": free, "choices": len(free), "architectures": size,
-                    "stages": len(space.stages)})
+        print_json(
+            {
+                "name": space.name,
+                "source": space.source,
+                "valid": True,
+                "free_parameters": free,
+                "choices": len(free),
+                "architectures": size,
+                "stages": len(space.stages),
+            }
+        )
         return 0
     print(f"{space.source}: valid")
-    print(f"  {space.name}: {len(space.stages)} stages, {len(free)} choices, "
-          f"{human(size)} architectures" + (" (continuous ranges)" if size == float("inf") else ""))
+    print(
+        f"  {space.name}: {len(space.stages)} stages, {len(free)} choices, "
+        f"{human(size)} architectures" + (" (continuous ranges)" if size == float("inf") else "")
+    )
     for path in free:
         print(f"  - {path}")
     return 0

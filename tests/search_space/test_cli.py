@@ -15,9 +15,14 @@ def test_validate_prints_size_of_the_bundled_demo(nas):
 
 
 def test_validate_bad_file_exits_2_with_one_line_per_problem(nas, write_space):
-    path = write_space({"name": "x", "input": {"channels": 1, "resolution": 28, "classes": 10},
-                        "stem": {"type": "conv", "width": 8},
-                        "stages": [{"block": "resnet", "depth": 1, "width": 8, "kernal": 3}]})
+    path = write_space(
+        {
+            "name": "x",
+            "input": {"channels": 1, "resolution": 28, "classes": 10},
+            "stem": {"type": "conv", "width": 8},
+            "stages": [{"block": "resnet", "depth": 1, "width": 8, "kernal": 3}],
+        }
+    )
     result = nas("validate", path)
     assert result.code == 2
     lines = result.err.strip().splitlines()

@@ -11,10 +11,19 @@ BASE = {
     "input": {"channels": 1, "resolution": 28, "classes": 10},
     "stem": {"type": "conv", "width": 16, "stride": 2},
     "stages": [
-        {"block": ["resnet", "mbconv"], "depth": {"low": 1, "high": 2}, "width": 16,
-         "kernel": [3, 5]},
-        {"block": ["convnext", "attention"], "depth": 1, "width": [32, 48], "stride": 2,
-         "heads": [2, 4]},
+        {
+            "block": ["resnet", "mbconv"],
+            "depth": {"low": 1, "high": 2},
+            "width": 16,
+            "kernel": [3, 5],
+        },
+        {
+            "block": ["convnext", "attention"],
+            "depth": 1,
+            "width": [32, 48],
+            "stride": 2,
+            "heads": [2, 4],
+        },
     ],
     "head": {"pool": "avg"},
 }
@@ -48,16 +57,24 @@ def problems_of(document, write_space) -> str:
 
 def test_the_base_space_is_valid(write_space):
     space = load_space(write_space(BASE))
-    assert space.free_parameters() == ["stages[0].block", "stages[0].depth", "stages[0].kernel",
-                                       "stages[1].block", "stages[1].width", "stages[1].heads"]
+    assert space.free_parameters() == [
+        "stages[0].block",
+        "stages[0].depth",
+        "stages[0].kernel",
+        "stages[1].block",
+        "stages[1].width",
+        "stages[1].heads",
+    ]
 
 
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
         ({"stages__0__kernal": 3}, ["stages[0].kernal", "did you mean 'kernel'"]),
-        ({"stages__0__block": ["resnet", "atention"]}, ["stages[0].block", "'atention'",
-                                                         "did you mean 'attention'"]),
+        (
+            {"stages__0__block": ["resnet", "atention"]},
+            ["stages[0].block", "'atention'", "did you mean 'attention'"],
+        ),
         ({"stem__type": "patchfy"}, ["stem.type", "did you mean 'patchify'"]),
         ({"stagse": []}, ["stagse", "unknown top-level key", "did you mean 'stages'"]),
         ({"stages__1__width": [32, 48, 30]}, ["stages[1]", "width 30", "heads 4"]),
@@ -65,13 +82,18 @@ def test_the_base_space_is_valid(write_space):
         ({"stages__0__kernel": 0}, ["stages[0].kernel", "below the minimum 1"]),
         ({"stages__0__depth": 0}, ["stages[0].depth", "0 must be an integer >= 1"]),
         ({"stages__0__depth": {"low": 0, "high": 2}}, ["stages[0].depth", "0 must be"]),
-        ({"stages__0__heads": 2}, ["stages[0].heads", "only block type(s) attention",
-                                    "never chooses them"]),
+        (
+            {"stages__0__heads": 2},
+            ["stages[0].heads", "only block type(s) attention", "never chooses them"],
+        ),
         ({"stages__0__stride": 4, "stages__1__stride": 8}, ["stages[1].stride", "too small"]),
         ({"input__resolution": 2}, ["stages[1].stride", "1x1 feature map"]),
         ({"stages__0__norm": "lyer"}, ["stages[0].norm", "'lyer'", "did you mean 'layer'"]),
         ({"stages__0__act": ["relu", "swish"]}, ["stages[0].act", "'swish'"]),
-        ({"stages__0__width": {"low": 8.0, "high": 16.5}}, ["stages[0].width", "must be an integer"]),
+        (
+            {"stages__0__width": {"low": 8.0, "high": 16.5}},
+            ["stages[0].width", "must be an integer"],
+        ),
         ({"stages__0__expansion": "four"}, ["stages[0].expansion", "'four' is not"]),
         ({"stages__0__downsample": "maxpool"}, ["stages[0].downsample", "unknown mode"]),
         ({"input__channels": DELETE}, ["input.channels", "required key is missing"]),
@@ -97,8 +119,10 @@ def test_every_problem_is_reported_not_just_the_first(write_space):
 
 
 def test_yaml_syntax_error_reports_the_line(write_space):
-    path = write_space("name: x\ninput: {channels: 1, resolution: 28, classes: 10}\nstem:\n"
-                       "  type: conv\n   width: 16\n")
+    path = write_space(
+        "name: x\ninput: {channels: 1, resolution: 28, classes: 10}\nstem:\n"
+        "  type: conv\n   width: 16\n"
+    )
     with pytest.raises(SpaceError) as error:
         load_space(path)
     assert "YAML syntax error at line 5" in str(error.value)
@@ -121,8 +145,15 @@ def test_window_that_does_not_tile_the_feature_map_is_rejected(write_space):
 
 
 def test_class_token_stem_needs_token_blocks(write_space):
-    document = space_with(stem={"type": "patchify", "width": 16, "patch": 4, "class_token": True,
-                                "pos_embed": "learned"})
+    document = space_with(
+        stem={
+            "type": "patchify",
+            "width": 16,
+            "patch": 4,
+            "class_token": True,
+            "pos_embed": "learned",
+        }
+    )
     assert "class-token" in problems_of(document, write_space)
 
 
