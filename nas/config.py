@@ -305,6 +305,8 @@ def resolve_experiment(
     validate_run_config(space.run_config, space.source)
     document = read_yaml(resolve(source))
     data, train, search = _sections(space.run_config, overrides)
+    if "seed_archs" not in (overrides.get("search") or {}):
+        search = dataclasses.replace(search, seed_archs=_beside(search.seed_archs, space.source))
     output = search.output or _default_output(space.name)
     return ExperimentConfig(space, _space_part(document), data, train, search, Path(output))
 
@@ -382,6 +384,15 @@ def _resume(
         run_dir,
         resume=True,
         notes=notes,
+    )
+
+
+def _beside(paths: tuple[str, ...], source: str) -> tuple[str, ...]:
+    """Seed architectures named in a space file are found beside it (or are zoo names)."""
+    folder = Path(source).parent
+    return tuple(
+        str(folder / p) if (folder / p).is_file() and not Path(p).is_absolute() else p
+        for p in paths
     )
 
 

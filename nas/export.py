@@ -163,11 +163,19 @@ def export_run(
     picks: list[str] | None = None,
     *,
     max_flops: float | None = None,
-    formats: tuple[str, ...] = DEFAULT_FORMATS,
+    formats: tuple[str, ...] | None = None,
     retrain_epochs: int | None = None,
     check_accuracy: bool = True,
 ) -> list[Exported]:
-    """Exports the picked trials of a finished run; returns what was written."""
+    """Exports the picked trials of a finished run; returns what was written.
+
+    `formats` None means the default, safetensors and ONNX, where ONNX is skipped (with a
+    note) when the onnx package is missing; asked for explicitly, a missing package is an
+    error.
+    """
+    formats = _available(DEFAULT_FORMATS) if formats is None else parse_formats(formats)
+    if "onnx" in formats and not _has_onnx():
+        raise SpaceError("--format onnx needs the onnx package: pip install 'nas-vision[onnx]'")
     if retrain_epochs is not None and retrain_epochs < 1:
         raise SpaceError(f"--retrain-epochs: {retrain_epochs} must be at least 1")
     if max_flops is not None and not max_flops > 0:
@@ -179,10 +187,21 @@ def export_run(
     if retrain_epochs is None:
         for number in numbers:  # refuse before writing anything
             _require_weights(run, number)
-    exporter = _Exporter(
-        run, study, results, parse_formats(formats), retrain_epochs, check_accuracy
-    )
+    exporter = _Exporter(run, study, results, formats, retrain_epochs, check_accuracy)
     return [exporter.export(number) for number in numbers]
+
+
+def _has_onnx() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("onnx") is not None
+
+
+def _available(formats: tuple[str, ...]) -> tuple[str, ...]:
+    if "onnx" in formats and not _has_onnx():
+        note("nas export: onnx is not installed, so no model.onnx (pip install 'nas-vision[onnx]')")
+        return tuple(f for f in formats if f != "onnx")
+    return formats
 
 
 def _require_weights(run: RunFolder, number: int) -> Path:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from nas import run_format as rf
 from nas.atomic import atomic_path
+from nas.output import human
 from nas.pareto import MAXIMIZE, MINIMIZE
 
 if TYPE_CHECKING:
@@ -111,7 +112,7 @@ def hypervolume_figure(results: RunResults) -> Figure:
     reference = ", ".join(f"{k}={_number(v)}" for k, v in results.reference_dict().items())
     axes.set_title(f"hypervolume vs trials (reference: {reference})", fontsize=10)
     axes.set_xlabel("trial")
-    axes.set_ylabel("hypervolume")
+    axes.set_ylabel("hypervolume (" + " x ".join(o.name for o in results.objectives) + ")")
     axes.grid(True, alpha=0.3)
     return figure
 
@@ -140,6 +141,8 @@ def write_pareto_html(results: RunResults, study: optuna.Study, path: Path) -> P
             if not all(map(math.isfinite, point)):
                 return None
             values[trial.number] = point
+    if not values:  # nothing to draw (Optuna would also log a warning)
+        return None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # constraints_func is flagged experimental
         figure = visualization.plot_pareto_front(
@@ -187,9 +190,20 @@ def _step(results: RunResults, x: str, y: str) -> str:
 
 
 def _log_if_costly(axes: Axes, values: Any, name: str) -> None:
+    from matplotlib.ticker import FuncFormatter
+
     values = [float(v) for v in values]
     if values and min(values) > 0 and (name in _LOG_SCALE or max(values) / min(values) > 100):
         axes.set_xscale("log")
+    if name in ("flops", "params"):  # 2M, 5M, 20M rather than 2x10^6
+        axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: human(value)))
+        axes.xaxis.set_minor_formatter(FuncFormatter(lambda value, _: _minor_label(value)))
+
+
+def _minor_label(value: float) -> str:
+    # On a log axis label 2, 3 and 5 of each decade: enough to read, few enough to fit.
+    leading = value / 10 ** math.floor(math.log10(value)) if value > 0 else 0
+    return human(value) if round(leading) in (2, 3, 5) else ""
 
 
 def _label(results: RunResults, name: str) -> str:

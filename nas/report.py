@@ -63,6 +63,8 @@ def format_report(results: RunResults, run_dir: str | os.PathLike) -> str:
             for i, (h, w) in enumerate(zip(header, widths))
         ).rstrip()
     )
+    if not rows:
+        text.append("(no complete trial yet: the front is empty)")
     for row in rows:
         text.append(
             "  ".join(
@@ -73,7 +75,8 @@ def format_report(results: RunResults, run_dir: str | os.PathLike) -> str:
     reference = ", ".join(f"{k} {_cell(k, v)}" for k, v in results.reference_dict().items())
     note = "" if results.reference_fixed else " (derived from the trials; not yet stored)"
     text.append(f"hypervolume {results.hypervolume:.6g} against reference point {reference}{note}")
-    text.append("trials: " + ", ".join(f"{n} {s}" for s, n in results.counts().items() if n))
+    counts = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in results.counts().items() if n)
+    text.append(f"trials: {counts or 'none yet'}")
     return "\n".join(text)
 
 

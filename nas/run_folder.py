@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import functools
 import json
 import math
 import os
@@ -373,6 +374,7 @@ def analyse_study(study: optuna.Study, *, arch_yaml: bool = True) -> RunResults:
         row["rank"] = rank if rank >= 0 else None
         row["hypervolume"] = volume
     table = pd.DataFrame(rows, columns=_columns(rows, names))
+    table["pareto"] = table["pareto"].astype(bool)  # an empty object column would not mask
     sort_column = _sort_column(table, objectives)
     front = table[table["pareto"]].sort_values([sort_column, "number"], kind="stable")
     return RunResults(
@@ -430,10 +432,16 @@ def _flatten(metrics: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def _arch_yaml(arch: Any) -> str | None:
-    if not isinstance(arch, dict):
-        return None
+    # The search rewrites trials.csv after every trial: dump each architecture once.
+    return _yaml_of(json.dumps(arch)) if isinstance(arch, dict) else None
+
+
+@functools.lru_cache(maxsize=8192)
+def _yaml_of(document: str) -> str:
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    return yaml.dump(arch, Dumper=dumper, sort_keys=False, default_flow_style=None, width=1000)
+    return yaml.dump(
+        json.loads(document), Dumper=dumper, sort_keys=False, default_flow_style=None, width=1000
+    )
 
 
 _LEADING = ("number", "state", "pareto", "rank")

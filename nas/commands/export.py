@@ -23,7 +23,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--format",
-        default="safetensors,onnx",
         metavar="LIST",
         help="comma-separated: safetensors (always written), onnx, torchscript "
         "(default safetensors,onnx)",
@@ -51,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         args.run_dir,
         args.pick,
         max_flops=args.max_flops,
-        formats=parse_formats(args.format),
+        formats=None if args.format is None else parse_formats(args.format),
         retrain_epochs=args.retrain_epochs,
         check_accuracy=not args.no_check_accuracy,
     )

@@ -314,3 +314,11 @@ def test_objective_records_match_the_report_readers() -> None:
     objectives = parse_objectives("accuracy:max,flops:min")
     assert report_parse(to_records(objectives)) == objectives
     assert all(isinstance(o, Objective) for o in objectives)
+
+
+def test_seed_architectures_named_in_a_space_file_are_found_beside_it(write_space,
+                                                                        tmp_path) -> None:
+    (tmp_path / "known.yaml").write_text("name: known\n")
+    path = write_space({**TINY, "search": {"seed_archs": ["known.yaml", "resnet18"]}})
+    experiment = resolve_experiment(str(path), {})
+    assert experiment.search.seed_archs == (str(tmp_path / "known.yaml"), "resnet18")

@@ -335,3 +335,11 @@ def test_importing_nas_stays_light():
 def test_unknown_export_format_exits_2(nas, tmp_path):
     result = nas("export", tmp_path, "--format", "onnx,tflite")
     assert result.code == 2 and "tflite" in result.err
+
+
+def test_onnx_asked_for_without_the_onnx_package_exits_2(nas, tmp_path, monkeypatch):
+    from nas import export
+
+    monkeypatch.setattr(export, "_has_onnx", lambda: False)
+    result = nas("export", tmp_path, "--format", "onnx")
+    assert result.code == 2 and "pip install 'nas-vision[onnx]'" in result.err

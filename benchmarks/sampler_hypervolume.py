@@ -1,0 +1,201 @@
+"""Which sampler should `nas search` use by default? Hypervolume after N trials, by measurement.
+
+Every sampler `nas search` offers, random search included, runs the same cheap and
+deterministic bi-objective problem on the bundled CIFAR-size space: maximize a zero-cost
+proxy (SynFlow by default; no training) and minimize FLOPs, N trials, over several
+seeds. The trials go through the search's own code path: Optuna ask/tell, define-by-run
+sampling with `OptunaChooser`, the search's sampler settings (`nas.samplers`), and with
+``--constraint`` the same relative constraint values the search sets.
+
+The hypervolume of each run uses one fixed reference point for all runs: the worst
+FLOPs and the worst proxy score seen in any run (the nadir). It is printed as a share of
+the box between that reference and the best value of each objective seen in any run, so
+1.0 would be a single point that is best at both. Also printed: the hypervolume halfway
+through, each sampler's mean rank among all samplers per seed, how often it beats random
+search on the same seed, and its mean time per `ask`.
+
+    python benchmarks/sampler_hypervolume.py [--trials 30] [--seeds 5] [--jobs 2]
+        [--space cifar] [--proxy synflow] [--samplers tpe nsga2 ...] [--constraint flops<=5e7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from concurrent.futures import ProcessPoolExecutor
+from functools import cache
+
+
+def _shape(space) -> tuple[int, int, int]:
+    return (space.input.channels, space.input.resolution, space.input.resolution)
+
+
+@cache
+def _space(name: str):
+    from search_space import load_space
+
+    return load_space(name)
+
+
+_CACHE: dict[tuple, tuple[float, float, float]] = {}
+
+
+def evaluate(space_name: str, proxy: str, arch) -> tuple[float, float, float]:
+    """(proxy score, FLOPs, params) of an architecture, memoized by its YAML."""
+    from evaluators.flops import count_flops
+    from evaluators.proxies import compute_proxy
+    from search_space import build_model, count_params
+
+    key = (space_name, proxy, arch.to_yaml(run_config=False))
+    if key not in _CACHE:
+        model = build_model(arch)
+        shape = _shape(_space(space_name))
+        flops = count_flops(model, shape)["flops"]
+        score = compute_proxy(proxy, model, shape, seed=0)
+        _CACHE[key] = (score, flops, float(count_params(model)))
+    return _CACHE[key]
+
+
+def run(job: tuple) -> dict:
+    """One sampler, one seed: N trials; returns every trial's values and feasibility."""
+    import warnings
+
+    import optuna
+    import torch
+
+    from nas.constraints import parse_constraint_text
+    from nas.optuna_chooser import OptunaChooser
+    from nas.samplers import make_sampler
+    from search_space import sample_architecture
+
+    sampler_name, seed, trials, space_name, proxy, constraint_texts = job
+    torch.set_num_threads(1)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    warnings.filterwarnings("ignore")
+    constraints = [parse_constraint_text(text) for text in constraint_texts]
+    space = _space(space_name)
+    study = optuna.create_study(
+        directions=["maximize", "minimize"],
+        sampler=make_sampler(sampler_name, seed=seed, trials=trials),
+    )
+    points, ask_seconds = [], 0.0
+    for _ in range(trials):
+        start = time.perf_counter()
+        trial = study.ask()
+        arch = sample_architecture(space, OptunaChooser(trial))
+        ask_seconds += time.perf_counter() - start
+        try:
+            score, flops, params = evaluate(space_name, proxy, arch)
+        except Exception:  # a candidate the proxy cannot score (overflow): a failed trial
+            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            points.append(None)
+            continue
+        counts = {"flops": flops, "params": params}
+        feasible = True
+        for constraint in constraints:
+            violation = constraint.violation(counts[constraint.metric])
+            trial.set_constraint(constraint.key(), violation)
+            feasible &= violation <= 0
+        study.tell(trial, [score, flops])
+        points.append((score, flops) if feasible else None)
+    return {
+        "sampler": sampler_name,
+        "seed": seed,
+        "points": points,
+        "ask_ms": 1000 * ask_seconds / trials,
+    }
+
+
+def main() -> None:
+    from nas.pareto import hypervolume
+    from nas.samplers import DEFAULT_SAMPLER, SAMPLERS
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=30)
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--space", default="cifar")
+    parser.add_argument("--proxy", default="synflow")
+    parser.add_argument("--samplers", nargs="+", default=list(SAMPLERS))
+    parser.add_argument("--constraint", action="append", default=[])
+    args = parser.parse_args()
+
+    jobs = [
+        (name, seed, args.trials, args.space, args.proxy, tuple(args.constraint))
+        for seed in range(args.seeds)
+        for name in args.samplers
+    ]
+    started = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        results = list(pool.map(run, jobs))
+    seconds = time.perf_counter() - started
+
+    every = [p for r in results for p in r["points"] if p is not None]
+    worst_score, best_score = min(p[0] for p in every), max(p[0] for p in every)
+    best_flops, flops_ref = min(p[1] for p in every), max(p[1] for p in every)
+    reference = (worst_score, flops_ref)
+    box = (best_score - worst_score) * (flops_ref - best_flops)
+    directions = ["maximize", "minimize"]
+
+    def volume(points: list) -> float:
+        kept = [p for p in points if p is not None]
+        return hypervolume(kept, reference, directions) / box if kept else 0.0
+
+    for r in results:
+        r["hv"] = volume(r["points"])
+        r["hv_half"] = volume(r["points"][: args.trials // 2])
+    by_seed: dict[int, dict[str, float]] = {}
+    for r in results:
+        by_seed.setdefault(r["seed"], {})[r["sampler"]] = r["hv"]
+    ranks: dict[str, list[int]] = {name: [] for name in args.samplers}
+    for hvs in by_seed.values():
+        order = sorted(hvs, key=lambda name: -hvs[name])
+        for name in hvs:
+            ranks[name].append(order.index(name) + 1)
+
+    print(
+        f"space {args.space}, maximize {args.proxy} vs minimize FLOPs, {args.trials} trials, "
+        f"{args.seeds} seeds"
+        + (f", constraints {', '.join(args.constraint)}" if args.constraint else "")
+        + f"; {len(jobs)} runs in {seconds:.0f} s"
+    )
+    print(
+        f"hypervolume as a share of the box from the reference (FLOPs {flops_ref:.3g}, "
+        f"{args.proxy} {worst_score:.3g}) to the best values seen"
+    )
+    print()
+    header = (
+        f"| sampler | HV after {args.trials} (mean ± sd) | HV after {args.trials // 2} | "
+        "mean rank | beats random | ask ms |"
+    )
+    print(header)
+    print("|" + "---|" * 6)
+    rows = []
+    for name in args.samplers:
+        mine = [r for r in results if r["sampler"] == name]
+        hv = [r["hv"] for r in mine]
+        beats = (
+            sum(
+                by_seed[r["seed"]][name] > by_seed[r["seed"]].get("random", float("inf"))
+                for r in mine
+            )
+            if "random" in args.samplers and name != "random"
+            else None
+        )
+        rows.append((statistics.mean(hv), name))
+        print(
+            f"| {name}{' (default)' if name == DEFAULT_SAMPLER else ''} | "
+            f"{statistics.mean(hv):.4f} ± {statistics.pstdev(hv):.4f} | "
+            f"{statistics.mean(r['hv_half'] for r in mine):.4f} | "
+            f"{statistics.mean(ranks[name]):.1f} | "
+            f"{'-' if beats is None else f'{beats}/{len(mine)}'} | "
+            f"{statistics.mean(r['ask_ms'] for r in mine):.0f} |"
+        )
+    best = max(rows)[1]
+    print()
+    print(f"best mean hypervolume: {best}; default sampler: {DEFAULT_SAMPLER}")
+
+
+if __name__ == "__main__":
+    main()
