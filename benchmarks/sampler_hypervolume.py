@@ -7,12 +7,14 @@ seeds. The trials go through the search's own code path: Optuna ask/tell, define
 sampling with `OptunaChooser`, the search's sampler settings (`nas.samplers`), and with
 ``--constraint`` the same relative constraint values the search sets.
 
-The hypervolume of each run uses one fixed reference point for all runs: the worst
-FLOPs and the worst proxy score seen in any run (the nadir). It is printed as a share of
-the box between that reference and the best value of each objective seen in any run, so
-1.0 would be a single point that is best at both. Also printed: the hypervolume halfway
-through, each sampler's mean rank among all samplers per seed, how often it beats random
-search on the same seed, and its mean time per `ask`.
+Hypervolume is measured in quantile space, so that no single extreme candidate decides
+the table (SynFlow grows with depth: whoever finds the deepest corner would otherwise own
+almost all of the volume). Each objective is mapped through its empirical distribution
+over every candidate evaluated in any run, from 0 (the worst seen) to 1 (the best seen);
+the mapping is monotonic, so it keeps every dominance relation, and the reference point
+is (0, 0). A hypervolume of 1.0 would be one candidate best at both. Also printed: the
+hypervolume halfway through, each sampler's mean rank among all samplers per seed, how
+often it beats random search on the same seed, and its mean time per `ask`.
 
     python benchmarks/sampler_hypervolume.py [--trials 30] [--seeds 5] [--jobs 2]
         [--space cifar] [--proxy synflow] [--samplers tpe nsga2 ...] [--constraint flops<=5e7]
@@ -21,10 +23,13 @@ search on the same seed, and its mean time per `ask`.
 from __future__ import annotations
 
 import argparse
+import bisect
+import json
 import statistics
 import time
 from concurrent.futures import ProcessPoolExecutor
 from functools import cache
+from pathlib import Path
 
 
 def _shape(space) -> tuple[int, int, int]:
@@ -119,6 +124,7 @@ def main() -> None:
     parser.add_argument("--proxy", default="synflow")
     parser.add_argument("--samplers", nargs="+", default=list(SAMPLERS))
     parser.add_argument("--constraint", action="append", default=[])
+    parser.add_argument("--save", help="write every run's points as JSON here")
     args = parser.parse_args()
 
     jobs = [
@@ -132,15 +138,18 @@ def main() -> None:
     seconds = time.perf_counter() - started
 
     every = [p for r in results for p in r["points"] if p is not None]
-    worst_score, best_score = min(p[0] for p in every), max(p[0] for p in every)
-    best_flops, flops_ref = min(p[1] for p in every), max(p[1] for p in every)
-    reference = (worst_score, flops_ref)
-    box = (best_score - worst_score) * (flops_ref - best_flops)
-    directions = ["maximize", "minimize"]
+    scores, flops = sorted(p[0] for p in every), sorted(p[1] for p in every)
+
+    def quantiles(point: tuple) -> tuple[float, float]:
+        # share of all candidates that this one beats or ties, per objective (1 = best seen)
+        return (
+            bisect.bisect_right(scores, point[0]) / len(scores),
+            (len(flops) - bisect.bisect_left(flops, point[1])) / len(flops),
+        )
 
     def volume(points: list) -> float:
-        kept = [p for p in points if p is not None]
-        return hypervolume(kept, reference, directions) / box if kept else 0.0
+        kept = [quantiles(p) for p in points if p is not None]
+        return hypervolume(kept, (0.0, 0.0), ["maximize", "maximize"]) if kept else 0.0
 
     for r in results:
         r["hv"] = volume(r["points"])
@@ -161,8 +170,8 @@ def main() -> None:
         + f"; {len(jobs)} runs in {seconds:.0f} s"
     )
     print(
-        f"hypervolume as a share of the box from the reference (FLOPs {flops_ref:.3g}, "
-        f"{args.proxy} {worst_score:.3g}) to the best values seen"
+        f"hypervolume in quantile space over {len(every)} evaluations ({args.proxy} "
+        f"{scores[0]:.3g}..{scores[-1]:.3g}, FLOPs {flops[0]:.3g}..{flops[-1]:.3g})"
     )
     print()
     header = (
@@ -193,6 +202,8 @@ def main() -> None:
             f"{statistics.mean(r['ask_ms'] for r in mine):.0f} |"
         )
     best = max(rows)[1]
+    if args.save:
+        Path(args.save).write_text(json.dumps(results, indent=1))
     print()
     print(f"best mean hypervolume: {best}; default sampler: {DEFAULT_SAMPLER}")
 

@@ -33,6 +33,11 @@ def measure_latency(
     "device_name", "threads", "repeats"}``. The caller's model is left where it is
     (a copy is moved when `device` differs) and its train/eval mode is restored.
     """
+    if repeats < 1 or warmup < 0 or batch_size < 1:
+        raise ValueError(
+            f"need repeats >= 1, warmup >= 0, batch_size >= 1; got "
+            f"{repeats}, {warmup}, {batch_size}"
+        )
     plan = plan_device(device)
     model = _on_device(model, plan.device)
     inputs = plan.prepare_batch(torch.randn(batch_size, *input_shape))

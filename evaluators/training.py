@@ -10,6 +10,7 @@ seeded with it, and the caller's global RNG state is left as it was.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -90,53 +91,71 @@ def _fit(
     seed: int,
     on_epoch: EpochCallback | None,
 ) -> tuple[list[dict[str, float]], dict[str, float]]:
-    batches = _Batches(dataset, train.batch_size, plan, seed)
-    optimizer = build_optimizer(model, train)
-    warmup = round(min(train.warmup_epochs, train.epochs) * batches.per_epoch)
-    schedule = WarmupCosine(optimizer, train.epochs * batches.per_epoch, warmup)
-    criterion = nn.CrossEntropyLoss(label_smoothing=train.label_smoothing)
-    parameters = [p for p in model.parameters() if p.requires_grad]
+    trainer = _Trainer(model, dataset, train, plan, seed)
+    eval_batch = train.eval_batch_size or 2 * train.batch_size
     history: list[dict[str, float]] = []
-    totals = {"train": 0.0, "train_cpu": 0.0, "eval": 0.0, "images": 0.0, "steps": 0.0}
+    totals = {"train": 0.0, "train_cpu": 0.0, "eval": 0.0}
     for epoch in range(1, train.epochs + 1):
         start, cpu_start = time.perf_counter(), time.process_time()
-        model.train()
-        losses = _LossMonitor(batches.per_epoch, plan, epoch)
-        for step, (images, labels) in enumerate(batches.epoch(epoch), start=1):
-            lr = schedule.set_step(int(totals["steps"]))
-            with plan.autocast():
-                loss = criterion(model(images), labels)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if train.grad_clip > 0:
-                nn.utils.clip_grad_norm_(parameters, train.grad_clip)
-            optimizer.step()
-            losses.record(step, loss, lr)
-            totals["steps"] += 1
-            totals["images"] += len(labels)
-        train_loss = losses.finish()
+        train_loss = trainer.run_epoch(epoch)
         plan.synchronize()
         totals["train"] += time.perf_counter() - start
         totals["train_cpu"] += time.process_time() - cpu_start
         eval_start = time.perf_counter()
-        accuracy, val_loss = evaluate(
-            model, dataset, plan, train.eval_batch_size or 2 * train.batch_size
-        )
+        accuracy, val_loss = evaluate(model, dataset, plan, eval_batch)
         totals["eval"] += time.perf_counter() - eval_start
-        if not torch.isfinite(torch.tensor(val_loss)):
+        if not math.isfinite(val_loss):
             raise TrainingFailed(f"non-finite validation loss ({val_loss}) after epoch {epoch}")
         metrics = {
             "epoch": float(epoch),
             "accuracy": accuracy,
             "loss": val_loss,
             "train_loss": train_loss,
-            "lr": lr,
+            "lr": trainer.lr,
             "seconds": time.perf_counter() - start,
         }
         history.append(metrics)
         if on_epoch is not None:
             on_epoch(epoch, dict(metrics))
+    totals.update(steps=trainer.steps, images=trainer.images)
     return history, totals
+
+
+class _Trainer:
+    """The optimizer, schedule and loss of one run, and its step counters."""
+
+    def __init__(
+        self, model: nn.Module, dataset: Dataset, train: TrainConfig, plan: DevicePlan, seed: int
+    ):
+        self.model, self.plan, self.grad_clip = model, plan, train.grad_clip
+        self.batches = _Batches(dataset, train.batch_size, plan, seed)
+        self.optimizer = build_optimizer(model, train)
+        warmup = round(min(train.warmup_epochs, train.epochs) * self.batches.per_epoch)
+        total = train.epochs * self.batches.per_epoch
+        self.schedule = WarmupCosine(self.optimizer, total, warmup)
+        self.criterion = nn.CrossEntropyLoss(label_smoothing=train.label_smoothing)
+        self.parameters = [p for p in model.parameters() if p.requires_grad]
+        self.steps, self.images, self.lr = 0, 0, train.lr
+
+    def run_epoch(self, epoch: int) -> float:
+        """Trains one epoch; returns its mean training loss."""
+        self.model.train()
+        losses = _LossMonitor(self.batches.per_epoch, self.plan, epoch)
+        for step, (images, labels) in enumerate(self.batches.epoch(epoch), start=1):
+            self.lr = self.schedule.set_step(self.steps)
+            losses.record(step, self._step(images, labels), self.lr)
+            self.steps, self.images = self.steps + 1, self.images + len(labels)
+        return losses.finish()
+
+    def _step(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        with self.plan.autocast():
+            loss = self.criterion(self.model(images), labels)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.grad_clip > 0:
+            nn.utils.clip_grad_norm_(self.parameters, self.grad_clip)
+        self.optimizer.step()
+        return loss
 
 
 @torch.inference_mode()

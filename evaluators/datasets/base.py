@@ -9,7 +9,7 @@ split is a seeded permutation: disjoint by construction, identical for a given
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import torch
 
@@ -55,7 +55,6 @@ class DatasetInfo:
     std: tuple[float, ...]
     augmentation: str  # "digits" (pad-2 crop) or "natural" (pad-4 crop + flip), see augment.py
     val_fraction: float  # default share of train held out for validation
-    has_test: bool = True  # a separate official test split exists
 
 
 @dataclass(frozen=True)
@@ -114,7 +113,3 @@ def channel_stats(
     mean = total / count
     std = (squares / count - mean.square()).clamp_min(1e-12).sqrt()
     return tuple(mean.tolist()), tuple(std.tolist())
-
-
-def without_augmentation(dataset: Dataset) -> Dataset:
-    return replace(dataset, augmentation=None)

@@ -2,11 +2,11 @@
 
 The class names are the sub-folders of ``train/`` (sorted, as torchvision's
 ImageFolder does); ``val/`` is the validation split as given (``val_fraction`` is not
-used). Images are decoded once into uint8 RGB tensors in memory (decoding runs on
-``data.num_workers`` processes), so this is meant for small folders. They must all
-have one size unless ``data.resize`` is set, which resizes the short side to the
-architecture's resolution and center-crops a square. Normalization constants are
-measured on the training images.
+used). Images are decoded once, as RGB (grayscale files too, as torchvision's loader
+does), into uint8 tensors in memory, on ``data.num_workers`` processes; so this is
+meant for small folders. They must all have one size unless ``data.resize`` is set,
+which resizes the short side to the architecture's resolution and center-crops a
+square. Normalization constants are measured on the training images.
 """
 
 from __future__ import annotations

@@ -19,7 +19,6 @@ INFO = DatasetInfo(
     std=(0.3081,),
     augmentation="digits",
     val_fraction=0.2,
-    has_test=False,
 )
 
 

@@ -82,6 +82,16 @@ def test_imagefolder_uses_val_folder_and_measures_its_statistics(imagefolder_roo
     assert len(data.mean) == 3 and 0 < data.mean[0] < 1
 
 
+def test_imagefolder_limit_decodes_a_seeded_subset(imagefolder_root: Path) -> None:
+    config = DataConfig(name="imagefolder", root=str(imagefolder_root), limit=3)
+    first, again = (
+        load_dataset(config, InputSpec(3, 12, 2)),
+        load_dataset(config, InputSpec(3, 12, 2)),
+    )
+    assert (len(first.train), len(first.val)) == (3, 3)
+    assert torch.equal(first.train.images, again.train.images)
+
+
 def test_imagefolder_resizes_only_when_asked(imagefolder_root: Path) -> None:
     config = DataConfig(name="imagefolder", root=str(imagefolder_root))
     with pytest.raises(SpaceError, match=r"12x12 but the architecture's input.resolution is 8x8"):

@@ -32,6 +32,7 @@ def test_one_epoch_on_mnist5k_beats_chance_and_reports_every_key(small_mnist) ->
     assert result["epochs"] == 1 and result["steps"] == 1200 // 64
     assert result["train_images"] == 1200 and result["val_images"] == 300
     assert result["images_per_second"] > 0 and result["train_seconds"] > 0
+    assert result["train_cpu_seconds"] > 0 and result["device"] == "cpu"
     assert result["history"][0]["accuracy"] == result["accuracy"]
 
 
