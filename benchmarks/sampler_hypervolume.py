@@ -63,7 +63,11 @@ def evaluate(space_name: str, proxy: str, arch) -> tuple[float, float, float]:
 
 
 def run(job: tuple) -> dict:
-    """One sampler, one seed: N trials; returns every trial's values and feasibility."""
+    """One sampler, one seed: N trials; returns every trial's values and feasibility.
+
+    With `parallel` K > 1, K trials are asked before any of them is told, as when K
+    workers run at once (TPE then uses its constant liar, as the search does).
+    """
     import warnings
 
     import optuna
@@ -74,42 +78,48 @@ def run(job: tuple) -> dict:
     from nas.samplers import make_sampler
     from search_space import sample_architecture
 
-    sampler_name, seed, trials, space_name, proxy, constraint_texts = job
+    sampler_name, seed, trials, space_name, proxy, constraint_texts, parallel = job
     torch.set_num_threads(1)
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     warnings.filterwarnings("ignore")
     constraints = [parse_constraint_text(text) for text in constraint_texts]
     space = _space(space_name)
-    study = optuna.create_study(
-        directions=["maximize", "minimize"],
-        sampler=make_sampler(sampler_name, seed=seed, trials=trials),
-    )
-    points, ask_seconds = [], 0.0
-    for _ in range(trials):
+    sampler = make_sampler(sampler_name, seed=seed, trials=trials, parallel=parallel > 1)
+    study = optuna.create_study(directions=["maximize", "minimize"], sampler=sampler)
+    points, ask_seconds, pending = [], 0.0, []
+    for i in range(trials):
         start = time.perf_counter()
         trial = study.ask()
-        arch = sample_architecture(space, OptunaChooser(trial))
+        pending.append((trial, sample_architecture(space, OptunaChooser(trial))))
         ask_seconds += time.perf_counter() - start
-        try:
-            score, flops, params = evaluate(space_name, proxy, arch)
-        except Exception:  # a candidate the proxy cannot score (overflow): a failed trial
-            study.tell(trial, state=optuna.trial.TrialState.FAIL)
-            points.append(None)
-            continue
-        counts = {"flops": flops, "params": params}
-        feasible = True
-        for constraint in constraints:
-            violation = constraint.violation(counts[constraint.metric])
-            trial.set_constraint(constraint.key(), violation)
-            feasible &= violation <= 0
-        study.tell(trial, [score, flops])
-        points.append((score, flops) if feasible else None)
+        if len(pending) == parallel or i == trials - 1:
+            points += [_tell(study, t, arch, space_name, proxy, constraints) for t, arch in pending]
+            pending = []
     return {
         "sampler": sampler_name,
         "seed": seed,
         "points": points,
         "ask_ms": 1000 * ask_seconds / trials,
     }
+
+
+def _tell(study, trial, arch, space_name: str, proxy: str, constraints: list):
+    """Evaluates and tells one trial; its (score, flops), or None if failed or infeasible."""
+    import optuna
+
+    try:
+        score, flops, params = evaluate(space_name, proxy, arch)
+    except Exception:  # a candidate the proxy cannot score (overflow): a failed trial
+        study.tell(trial, state=optuna.trial.TrialState.FAIL)
+        return None
+    counts = {"flops": flops, "params": params}
+    feasible = True
+    for constraint in constraints:
+        violation = constraint.violation(counts[constraint.metric])
+        trial.set_constraint(constraint.key(), violation)
+        feasible &= violation <= 0
+    study.tell(trial, [score, flops])
+    return (score, flops) if feasible else None
 
 
 def main() -> None:
@@ -124,11 +134,14 @@ def main() -> None:
     parser.add_argument("--proxy", default="synflow")
     parser.add_argument("--samplers", nargs="+", default=list(SAMPLERS))
     parser.add_argument("--constraint", action="append", default=[])
+    parser.add_argument(
+        "--parallel", type=int, default=1, help="trials asked before any is told, as with K workers"
+    )
     parser.add_argument("--save", help="write every run's points as JSON here")
     args = parser.parse_args()
 
     jobs = [
-        (name, seed, args.trials, args.space, args.proxy, tuple(args.constraint))
+        (name, seed, args.trials, args.space, args.proxy, tuple(args.constraint), args.parallel)
         for seed in range(args.seeds)
         for name in args.samplers
     ]
@@ -167,6 +180,7 @@ def main() -> None:
         f"space {args.space}, maximize {args.proxy} vs minimize FLOPs, {args.trials} trials, "
         f"{args.seeds} seeds"
         + (f", constraints {', '.join(args.constraint)}" if args.constraint else "")
+        + (f", {args.parallel} trials in flight" if args.parallel > 1 else "")
         + f"; {len(jobs)} runs in {seconds:.0f} s"
     )
     print(
