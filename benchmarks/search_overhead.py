@@ -28,10 +28,15 @@ SPACE = {
     "input": {"channels": 1, "resolution": 28, "classes": 10},
     "stem": {"type": "conv", "width": [16, 24], "stride": 2},
     "stages": [
-        {"block": ["resnet", "mbconv"], "depth": 1, "width": [24, 32], "kernel": 3,
-         "expansion": 2},
-        {"block": ["resnet", "convnext"], "depth": 1, "width": [32, 48], "stride": 2,
-         "kernel": 3, "expansion": 2},
+        {"block": ["resnet", "mbconv"], "depth": 1, "width": [24, 32], "kernel": 3, "expansion": 2},
+        {
+            "block": ["resnet", "convnext"],
+            "depth": 1,
+            "width": [32, 48],
+            "stride": 2,
+            "kernel": 3,
+            "expansion": 2,
+        },
     ],
     "head": {"pool": "avg"},
     "data": {"name": "mnist5k"},
@@ -58,15 +63,21 @@ def main() -> None:
         space.write_text(yaml.safe_dump(document, sort_keys=False))
         overrides = {
             "train": {"epochs": args.epochs},
-            "search": {"trials": args.trials, "max_concurrent": 1, "cpus_per_trial": args.cpus,
-                       "output": str(Path(folder) / "run"), "sampler": "tpe"},
+            "search": {
+                "trials": args.trials,
+                "max_concurrent": 1,
+                "cpus_per_trial": args.cpus,
+                "output": str(Path(folder) / "run"),
+                "sampler": "tpe",
+            },
         }
         started = time.time()
         experiment = resolve_experiment(str(space), overrides)
         run_search(experiment, progress_stream=open("/dev/null", "w"))  # noqa: SIM115
         wall = time.time() - started
-        study = optuna.load_study(study_name="run",
-                                  storage=f"sqlite:///{Path(folder) / 'run' / 'study.db'}")
+        study = optuna.load_study(
+            study_name="run", storage=f"sqlite:///{Path(folder) / 'run' / 'study.db'}"
+        )
         trials = [t for t in study.trials if t.state.is_finished()]
 
     seconds = [t.user_attrs["seconds"] for t in trials]
@@ -77,16 +88,26 @@ def main() -> None:
     states = sorted({t.user_attrs.get("state") for t in trials})
     per_trial = [s.get("train", 0.0) for s in seconds]
     driver = sum(s.get("sample", 0) + s.get("build", 0) + s.get("count", 0) for s in seconds)
-    print(f"{len(trials)} trials ({', '.join(states)}), training {min(per_trial):.1f}-"
-          f"{max(per_trial):.1f} s each, {training:.1f} s in all")
-    print(f"wall {wall:.1f} s: start-up {first - started:.1f} s (imports, checks, Ray, study), "
-          f"trial loop {loop:.1f} s, end {started + wall - last:.1f} s (tables, plots, shutdown)")
-    print(f"in the trial loop: sampling+building+counting {driver:.1f} s, "
-          f"first-trial worker start-up {seconds[0].get('total', 0) - per_trial[0]:.1f} s")
-    print(f"overhead, trial loop: {(loop - training) / loop:.1%} "
-          f"({loop - training:.1f} s of {loop:.1f} s)")
-    print(f"overhead, whole command: {(wall - training) / wall:.1%} "
-          f"({wall - training:.1f} s of {wall:.1f} s)")
+    print(
+        f"{len(trials)} trials ({', '.join(states)}), training {min(per_trial):.1f}-"
+        f"{max(per_trial):.1f} s each, {training:.1f} s in all"
+    )
+    print(
+        f"wall {wall:.1f} s: start-up {first - started:.1f} s (imports, checks, Ray, study), "
+        f"trial loop {loop:.1f} s, end {started + wall - last:.1f} s (tables, plots, shutdown)"
+    )
+    print(
+        f"in the trial loop: sampling+building+counting {driver:.1f} s, "
+        f"first-trial worker start-up {seconds[0].get('total', 0) - per_trial[0]:.1f} s"
+    )
+    print(
+        f"overhead, trial loop: {(loop - training) / loop:.1%} "
+        f"({loop - training:.1f} s of {loop:.1f} s)"
+    )
+    print(
+        f"overhead, whole command: {(wall - training) / wall:.1%} "
+        f"({wall - training:.1f} s of {wall:.1f} s)"
+    )
 
 
 if __name__ == "__main__":
