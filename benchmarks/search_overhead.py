@@ -10,7 +10,7 @@ scheduling, worker start-up, sampling, building, counting, reporting, the run fo
 Printed: the ratio over the whole command, and over the trial loop alone (from the first
 trial's start to the last one's end, i.e. without the one-time Ray start and shutdown).
 
-    python benchmarks/search_overhead.py [--trials 8] [--epochs 2] [--limit 5000]
+    python benchmarks/search_overhead.py [--trials 8] [--epochs 5] [--limit 5000]
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=8)
-    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--limit", type=int, default=None, help="images of mnist5k to use")
     parser.add_argument("--cpus", type=float, default=2.0, help="CPUs per trial (all cores)")
     args = parser.parse_args()
@@ -96,6 +96,7 @@ def main() -> None:
         f"wall {wall:.1f} s: start-up {first - started:.1f} s (imports, checks, Ray, study), "
         f"trial loop {loop:.1f} s, end {started + wall - last:.1f} s (tables, plots, shutdown)"
     )
+    print("training per trial (s): " + " ".join(f"{t:.1f}" for t in per_trial))
     print(
         f"in the trial loop: sampling+building+counting {driver:.1f} s, "
         f"first-trial worker start-up {seconds[0].get('total', 0) - per_trial[0]:.1f} s"
