@@ -16,6 +16,7 @@ trial's start to the last one's end, i.e. without the one-time Ray start and shu
 from __future__ import annotations
 
 import argparse
+import itertools
 import tempfile
 import time
 from pathlib import Path
@@ -80,27 +81,41 @@ def main() -> None:
         )
         trials = [t for t in study.trials if t.state.is_finished()]
 
+    trials.sort(key=lambda t: t.number)
     seconds = [t.user_attrs["seconds"] for t in trials]
-    training = sum(s.get("train", 0.0) for s in seconds)
-    first = min(t.datetime_start for t in trials).timestamp()
-    last = max(t.datetime_complete for t in trials).timestamp()
-    loop = last - first
-    states = sorted({t.user_attrs.get("state") for t in trials})
     per_trial = [s.get("train", 0.0) for s in seconds]
-    driver = sum(s.get("sample", 0) + s.get("build", 0) + s.get("count", 0) for s in seconds)
+    training = sum(per_trial)
+    first, last = trials[0].datetime_start.timestamp(), trials[-1].datetime_complete.timestamp()
+    loop = last - first
+    gaps = [
+        b.datetime_start.timestamp() - a.datetime_complete.timestamp()
+        for a, b in itertools.pairwise(trials)
+    ]
+    spans = [t.datetime_complete.timestamp() - t.datetime_start.timestamp() for t in trials]
+    parts = {
+        "driver: sample, build, count": [s.get("sample", 0) + s.get("count", 0) for s in seconds],
+        "Ray: wait for a slot, dispatch": [s.get("wait", 0) for s in seconds],
+        "worker: build, data, save": [s["total"] - s.get("train", 0) for s in seconds],
+        "Ray: final report back": [s.get("return", 0) for s in seconds],
+    }
+    # The rest of ask -> tell: recording the trial and telling Optuna (SQLite writes).
+    parts["driver: record, tell"] = [
+        span - per_trial[i] - sum(values[i] for values in parts.values())
+        for i, span in enumerate(spans)
+    ]
+    parts["between trials: tables, Tune loop"] = [*gaps, 0.0]
+    states = sorted({t.user_attrs.get("state") for t in trials})
     print(
-        f"{len(trials)} trials ({', '.join(states)}), training {min(per_trial):.1f}-"
-        f"{max(per_trial):.1f} s each, {training:.1f} s in all"
+        f"{len(trials)} trials ({', '.join(states)}); training per trial (s): "
+        + " ".join(f"{t:.1f}" for t in per_trial)
     )
     print(
         f"wall {wall:.1f} s: start-up {first - started:.1f} s (imports, checks, Ray, study), "
         f"trial loop {loop:.1f} s, end {started + wall - last:.1f} s (tables, plots, shutdown)"
     )
-    print("training per trial (s): " + " ".join(f"{t:.1f}" for t in per_trial))
-    print(
-        f"in the trial loop: sampling+building+counting {driver:.1f} s, "
-        f"first-trial worker start-up {seconds[0].get('total', 0) - per_trial[0]:.1f} s"
-    )
+    print("framework time per trial, mean (first trial's worker start-up included):")
+    for name, values in parts.items():
+        print(f"  {name:<36} {sum(values) / len(values):6.2f} s")
     print(
         f"overhead, trial loop: {(loop - training) / loop:.1%} "
         f"({loop - training:.1f} s of {loop:.1f} s)"

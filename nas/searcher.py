@@ -63,7 +63,8 @@ class Candidate:
     seconds: dict[str, float]
     constraints: dict[str, float] = field(default_factory=dict)
     history: list[dict[str, float]] = field(default_factory=list)
-    started: float = field(default_factory=time.time)
+    started: float = field(default_factory=time.time)  # when it was asked
+    ready: float = 0.0  # when it was handed to Tune
     attempts: int = 1
 
     @property
@@ -165,6 +166,7 @@ class StudySearcher(Searcher):
             if self.plan.constraints and self._infeasible(candidate):
                 continue
             self.live[trial_id] = candidate
+            candidate.ready = time.time()
             return self.plan.tune_config(candidate)
         self.finished = True
         return Searcher.FINISHED
@@ -247,6 +249,11 @@ class StudySearcher(Searcher):
 
     def _finish_evaluated(self, candidate: Candidate, payload: dict) -> None:
         seconds = {**candidate.seconds, **payload.get("seconds", {})}
+        # Time between the driver and the worker: waiting for a free slot plus Ray's
+        # dispatch, and the final report's way back (both are framework, not training).
+        if candidate.ready and "started_at" in payload:
+            seconds["wait"] = max(0.0, payload["started_at"] - candidate.ready)
+            seconds["return"] = max(0.0, time.time() - payload["ended_at"])
         if payload.get("failed"):
             self._finish_failed(
                 candidate.trial,

@@ -37,13 +37,14 @@ def run_trial(config: dict[str, Any]) -> None:
 
     started = time.perf_counter()
     seconds: dict[str, float] = {}
-    payload: dict[str, Any] = {"final": True, "number": config["number"]}
+    payload: dict[str, Any] = {"final": True, "number": config["number"], "started_at": time.time()}
     try:
         payload.update(_evaluate(config, seconds, tune.report))
     except Exception as error:  # every candidate failure is recorded, not raised
         payload.update(failed=True, error=one_line(error))
     seconds["total"] = time.perf_counter() - started
     payload["seconds"] = seconds
+    payload["ended_at"] = time.time()
     tune.report({"final": True, "payload": json.dumps(payload, default=_json_default)})
 
 
