@@ -53,6 +53,7 @@ _RAY_ENV = {
     "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1",  # our run folder is the record, not Tune's
     "TUNE_DISABLE_STRICT_METRIC_CHECKING": "1",  # the final report has no val_accuracy
     "TUNE_MAX_PENDING_TRIALS_PG": "1",  # ask Optuna only when a worker is about to be free
+    "TUNE_GLOBAL_CHECKPOINT_S": "3600",  # Tune's own experiment state is never restored
     "TUNE_PRINT_ALL_TRIAL_ERRORS": "0",  # a dead worker is recorded in its trial instead
     "RAY_AIR_NEW_OUTPUT": "0",  # with verbose=0: no experiment banner on stdout
 }
@@ -284,15 +285,15 @@ class _Refresher:
 
     A refresh reads the whole study, so it is skipped while the last one took more than a
     tenth of the time since (a big study on a busy driver). Plots cost about a second, so
-    they are redrawn at most once a minute; the final refresh always draws them.
+    they are redrawn at most every five minutes; the final refresh always draws them.
     """
 
-    PLOT_EVERY_S = 60.0
+    PLOT_EVERY_S = 300.0
 
     def __init__(self, experiment: ExperimentConfig, study: optuna.Study, progress: Progress):
         self.experiment, self.study, self.progress = experiment, study, progress
         self.cost, self.last = 0.0, -math.inf
-        self.plot_cost, self.last_plot = 0.0, -math.inf
+        self.plot_cost, self.last_plot = 0.0, time.monotonic()  # the first after 5 minutes
 
     def trial_finished(self, number: int, state: str, attrs: dict) -> None:
         now = time.monotonic()

@@ -26,27 +26,41 @@ SPACE = {
     "name": "tiny",
     "input": {"channels": 1, "resolution": 28, "classes": 10},
     "stem": {"type": "conv", "width": [8, 32], "stride": 2},
-    "stages": [{"block": ["resnet", "mbconv"], "depth": 1, "width": [8, 16], "stride": 2,
-                "kernel": 3, "expansion": 2}],
+    "stages": [
+        {
+            "block": ["resnet", "mbconv"],
+            "depth": 1,
+            "width": [8, 16],
+            "stride": 2,
+            "kernel": 3,
+            "expansion": 2,
+        }
+    ],
     "head": {"pool": "avg"},
     "data": {"name": "mnist5k", "limit": 600},
     "train": {"epochs": 1, "batch_size": 64},
     "search": {"objectives": {"accuracy": "max", "flops": "min"}},
 }
 # The biggest candidate; over the params bound used below, so it must never be trained.
-BIG = {**SPACE, "name": "big", "stem": {"type": "conv", "width": 32, "stride": 2},
-       "stages": [{"block": "resnet", "depth": 1, "width": 16, "stride": 2, "kernel": 3}]}
+BIG = {
+    **SPACE,
+    "name": "big",
+    "stem": {"type": "conv", "width": 32, "stride": 2},
+    "stages": [{"block": "resnet", "depth": 1, "width": 16, "stride": 2, "kernel": 3}],
+}
 
 
 def _study(run: Path) -> optuna.Study:
     info = json.loads((run / rf.RUN_FILE).read_text())
-    return optuna.load_study(study_name=info[rf.RUN_STUDY_NAME],
-                             storage=f"sqlite:///{run / rf.STUDY_FILE}")
+    return optuna.load_study(
+        study_name=info[rf.RUN_STUDY_NAME], storage=f"sqlite:///{run / rf.STUDY_FILE}"
+    )
 
 
 def test_an_unreachable_cluster_is_one_line_and_exit_2(nas, write_space, tmp_path) -> None:
-    result = nas("search", write_space(SPACE), "--address", "127.0.0.1:1",
-                 "--output", tmp_path / "run")
+    result = nas(
+        "search", write_space(SPACE), "--address", "127.0.0.1:1", "--output", tmp_path / "run"
+    )
     assert result.code == 2
     lines = result.err.strip().splitlines()
     assert len(lines) == 1 and "--address 127.0.0.1:1" in lines[0], result.err
@@ -60,9 +74,26 @@ def test_a_seeded_search_records_every_outcome(nas, write_space, tmp_path, monke
     monkeypatch.setenv("NAS_TEST_FAIL_TRIALS", "1")
     monkeypatch.setenv("NAS_TEST_KILL_TRIALS", "2")
     space, big, run = write_space(SPACE), write_space(BIG, "big.yaml"), tmp_path / "run"
-    result = nas("search", space, "--trials", 4, "--seed", 0, "--max-concurrent", 1,
-                 "--constraint", "params<=4000", "--seed-archs", big, "--max-retries", 1,
-                 "--no-plots", "--output", run, "--json")
+    result = nas(
+        "search",
+        space,
+        "--trials",
+        4,
+        "--seed",
+        0,
+        "--max-concurrent",
+        1,
+        "--constraint",
+        "params<=4000",
+        "--seed-archs",
+        big,
+        "--max-retries",
+        1,
+        "--no-plots",
+        "--output",
+        run,
+        "--json",
+    )
     assert result.code == 0, result.err
     outcome = result.json()
     assert outcome["finished"] and outcome["decided"] == 4
@@ -97,10 +128,25 @@ def test_a_seeded_search_records_every_outcome(nas, write_space, tmp_path, monke
 @pytest.mark.slow
 def test_resume_after_kill_9_loses_nothing(nas, write_space, tmp_path) -> None:
     space, run = write_space({**SPACE, "data": {"name": "mnist5k", "limit": 1500}}), tmp_path / "r"
-    command = [sys.executable, "-m", "nas", "search", str(space), "--trials", "5", "--epochs",
-               "3", "--max-concurrent", "1", "--no-plots", "--output", str(run)]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               start_new_session=True)
+    command = [
+        sys.executable,
+        "-m",
+        "nas",
+        "search",
+        str(space),
+        "--trials",
+        "5",
+        "--epochs",
+        "3",
+        "--max-concurrent",
+        "1",
+        "--no-plots",
+        "--output",
+        str(run),
+    ]
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+    )
     try:
         deadline = time.monotonic() + 240
         while not list(run.glob(f"{rf.TRIALS_DIR}/*/{rf.METRICS_FILE}")):
@@ -120,16 +166,20 @@ def test_resume_after_kill_9_loses_nothing(nas, write_space, tmp_path) -> None:
     after = {t.number: t for t in _study(run).trials}
     for number, trial in before.items():  # kept as they were, not re-run
         assert after[number].state == trial.state and after[number].values == trial.values
-    counted = [t for t in after.values()
-               if t.user_attrs.get(rf.ATTR_STATE) in (rf.COMPLETE, rf.STOPPED_EARLY, rf.FAILED,
-                                                      rf.INFEASIBLE)
-               and not t.user_attrs.get(rf.ATTR_INTERRUPTED)]
+    counted = [
+        t
+        for t in after.values()
+        if t.user_attrs.get(rf.ATTR_STATE)
+        in (rf.COMPLETE, rf.STOPPED_EARLY, rf.FAILED, rf.INFEASIBLE)
+        and not t.user_attrs.get(rf.ATTR_INTERRUPTED)
+    ]
     assert len(counted) == 5
     for trial in after.values():
         if trial.user_attrs.get(rf.ATTR_INTERRUPTED):  # left running by the killed search
             assert trial.state == optuna.trial.TrialState.FAIL
-            retries = [t for t in after.values()
-                       if t.user_attrs.get(rf.ATTR_RETRY_OF) == trial.number]
+            retries = [
+                t for t in after.values() if t.user_attrs.get(rf.ATTR_RETRY_OF) == trial.number
+            ]
             assert len(retries) == 1 and retries[0].params == trial.params
         if trial.user_attrs.get(rf.ATTR_STATE) == rf.STOPPED_EARLY:
             assert trial.user_attrs[rf.ATTR_EPOCHS] < 3

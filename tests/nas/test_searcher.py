@@ -22,8 +22,16 @@ SPACE = {
     "name": "tiny",
     "input": {"channels": 1, "resolution": 28, "classes": 10},
     "stem": {"type": "conv", "width": [8, 64], "stride": 2},
-    "stages": [{"block": ["resnet", "mbconv"], "depth": 1, "width": [8, 16], "stride": 2,
-                "kernel": 3, "expansion": 2}],
+    "stages": [
+        {
+            "block": ["resnet", "mbconv"],
+            "depth": 1,
+            "width": [8, 16],
+            "stride": 2,
+            "kernel": 3,
+            "expansion": 2,
+        }
+    ],
     "head": {"pool": "avg"},
     "data": {"name": "mnist5k", "limit": 200},
     "train": {"epochs": 3},
@@ -39,11 +47,16 @@ def setup(write_space, tmp_path):
         if constraint:
             overrides["search"]["constraint_flags"] = [constraint]
         experiment = resolve_experiment(str(write_space(SPACE)), overrides)
-        study = optuna.create_study(directions=["maximize", "minimize"],
-                                    sampler=optuna.samplers.RandomSampler(seed=0))
+        study = optuna.create_study(
+            directions=["maximize", "minimize"], sampler=optuna.samplers.RandomSampler(seed=0)
+        )
         finished: list[tuple[int, str]] = []
-        searcher = StudySearcher(study, TrialPlan(experiment), target,
-                                 lambda number, state, attrs: finished.append((number, state)))
+        searcher = StudySearcher(
+            study,
+            TrialPlan(experiment),
+            target,
+            lambda number, state, attrs: finished.append((number, state)),
+        )
         return searcher, study, finished, experiment
 
     return make
@@ -53,8 +66,11 @@ def _widest(space_doc: dict) -> dict:
     """The space's biggest candidate: stem 64 wide, a 16-wide resnet stage."""
     space = load_space(space_doc)
     stage = {k: v for k, v in space_doc["stages"][0].items() if k != "expansion"}
-    fixed = {**space_doc, "stem": {**space_doc["stem"], "width": 64},
-             "stages": [{**stage, "block": "resnet", "width": 16}]}
+    fixed = {
+        **space_doc,
+        "stem": {**space_doc["stem"], "width": 64},
+        "stages": [{**stage, "block": "resnet", "width": 16}],
+    }
     arch = sample_architecture(load_space(fixed), FixedChooser())
     return architecture_params(space, arch, "widest")
 
@@ -85,10 +101,18 @@ def test_an_infeasible_candidate_is_told_and_never_handed_to_tune(setup) -> None
 
 
 def test_a_completed_trial_is_told_its_objective_values(setup) -> None:
-    searcher, study, finished, _ = setup()
+    searcher, study, _finished, _ = setup()
     config = searcher.suggest("a")
-    searcher.on_trial_complete("a", _final({"metrics": {**config["counts"], "accuracy": 0.8},
-                                            "epochs": 3, "seconds": {"train": 2.0}}))
+    searcher.on_trial_complete(
+        "a",
+        _final(
+            {
+                "metrics": {**config["counts"], "accuracy": 0.8},
+                "epochs": 3,
+                "seconds": {"train": 2.0},
+            }
+        ),
+    )
     trial = study.trials[0]
     assert trial.state == TrialState.COMPLETE
     assert trial.values == [0.8, config["counts"]["flops"]]
@@ -109,7 +133,7 @@ def test_an_exception_in_the_worker_is_a_failed_trial_with_its_reason(setup) -> 
 
 
 def test_a_worker_that_died_for_good_is_failed_once_its_reason_arrives(setup) -> None:
-    searcher, study, finished, _ = setup()
+    searcher, study, _finished, _ = setup()
     searcher.suggest("a")
     searcher.record_retry("a")
     searcher.on_trial_complete("a", error=True)
@@ -121,7 +145,7 @@ def test_a_worker_that_died_for_good_is_failed_once_its_reason_arrives(setup) ->
 
 
 def test_a_trial_stopped_by_asha_keeps_its_last_epoch(setup) -> None:
-    searcher, study, finished, _ = setup()
+    searcher, study, _finished, _ = setup()
     searcher.suggest("a")
     epoch = {"epoch": 1, "accuracy": 0.4, "loss": 1.5}
     searcher.on_trial_result("a", {"epoch": 1, "payload": json.dumps(epoch)})
@@ -154,7 +178,7 @@ def test_a_trial_cut_off_by_the_end_of_the_experiment_is_left_for_recovery(setup
 
 
 def test_the_searcher_finishes_when_decided_and_running_reach_the_target(setup) -> None:
-    searcher, study, finished, _ = setup(target=2)
+    searcher, study, _finished, _ = setup(target=2)
     assert isinstance(searcher.suggest("a"), dict)
     assert isinstance(searcher.suggest("b"), dict)
     assert searcher.suggest("c") == Searcher.FINISHED
@@ -162,7 +186,7 @@ def test_the_searcher_finishes_when_decided_and_running_reach_the_target(setup) 
 
 
 def test_a_run_folder_gets_the_arch_of_every_dispatched_trial(setup) -> None:
-    searcher, study, finished, experiment = setup()
+    searcher, _study, _finished, experiment = setup()
     searcher.suggest("a")
     arch_file = Path(experiment.run_dir) / "trials" / "0" / rf.ARCH_FILE
     assert load_space(arch_file).free_parameters() == []
