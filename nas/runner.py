@@ -22,15 +22,12 @@ import contextlib
 import io
 import logging
 import math
-import os
 import shutil
-import signal
-import socket
 import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,25 +36,24 @@ import optuna
 from ray import tune
 
 from nas import run_format as rf
-from nas.atomic import write_json, write_text
+from nas.atomic import write_text
+from nas.cluster import plan_resources, ray_session, sigterm_as_sigint
 from nas.config import ExperimentConfig
-from nas.objectives import needs_training, to_records
+from nas.objectives import needs_training
 from nas.progress import Progress
 from nas.samplers import make_sampler
 from nas.searcher import StudySearcher, TrialPlan, count_decided, recover_interrupted
-from search_space.errors import SpaceError
-
-# Environment for the driver and (through the job's runtime_env) every worker.
-_RAY_ENV = {
-    "RAY_CHDIR_TO_TRIAL_DIR": "0",  # workers keep the working directory (relative paths)
-    "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1",  # our run folder is the record, not Tune's
-    "TUNE_DISABLE_STRICT_METRIC_CHECKING": "1",  # the final report has no val_accuracy
-    "TUNE_MAX_PENDING_TRIALS_PG": "1",  # ask Optuna only when a worker is about to be free
-    "TUNE_GLOBAL_CHECKPOINT_S": "3600",  # Tune's own experiment state is never restored
-    "TUNE_PRINT_ALL_TRIAL_ERRORS": "0",  # a dead worker is recorded in its trial instead
-    "RAY_AIR_NEW_OUTPUT": "0",  # with verbose=0: no experiment banner on stdout
-}
-_TEST_ENV = ("NAS_TEST_FAIL_TRIALS", "NAS_TEST_KILL_TRIALS")
+from nas.study import (
+    check_data,
+    check_run_folder,
+    config_yaml,
+    open_study,
+    sampler_seed,
+    seed_params,
+    state_counts,
+    storage_url,
+    write_run_json,
+)
 
 
 @dataclass
@@ -101,14 +97,14 @@ def run_search(
     """
     started = time.monotonic()
     _quiet_libraries()
-    _check_run_folder(experiment.run_dir, experiment.resume)
-    seeds = _seed_params(experiment) if not experiment.resume else []
+    check_run_folder(experiment.run_dir, experiment.resume)
+    seeds = seed_params(experiment) if not experiment.resume else []
     if needs_training(experiment.search.objectives):
-        _check_data(experiment)
+        check_data(experiment)
     # Ray's driver prints worker deaths on stdout ("(raylet) A worker died..."); each is
     # recorded in its trial instead, and stdout stays clean for --json.
-    with contextlib.redirect_stdout(_Discard()), _ray_session(experiment.search.address):
-        resources = _plan_resources(experiment.search)
+    with contextlib.redirect_stdout(_Discard()), ray_session(experiment.search.address):
+        resources = plan_resources(experiment.search)
         if on_start is not None:
             on_start()
         return _search(experiment, seeds, resources, started, progress_stream or sys.stderr)
@@ -119,13 +115,13 @@ def _search(
 ) -> SearchOutcome:
     run_dir = experiment.run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
-    storage, study_name = _storage_url(experiment), experiment.search.study_name or run_dir.name
-    study = _open_study(experiment, storage, study_name)
+    storage, study_name = storage_url(experiment), experiment.search.study_name or run_dir.name
+    study = open_study(experiment, storage, study_name)
     if not experiment.resume:
-        write_text(run_dir / rf.CONFIG_FILE, _yaml(experiment.to_document()))
+        write_text(run_dir / rf.CONFIG_FILE, config_yaml(experiment.to_document()))
         for params in seeds:
             study.enqueue_trial(params, user_attrs={"seed_arch": True})
-    _write_run_json(run_dir, experiment, storage, study_name, rf.RUNNING)
+    write_run_json(run_dir, experiment, storage, study_name, rf.RUNNING)
     recovered = recover_interrupted(study, "the search process stopped before it finished")
     if recovered:
         print(
@@ -148,7 +144,7 @@ def _search(
         if study.get_trials(deepcopy=False):
             _refresh(run_dir, study, experiment, outcome)
         outcome.seconds = time.monotonic() - started
-        _write_run_json(run_dir, experiment, storage, study_name, status, outcome)
+        write_run_json(run_dir, experiment, storage, study_name, status, outcome)
     return outcome
 
 
@@ -164,17 +160,17 @@ def _run_trials(
     try:
         study.sampler = make_sampler(
             search.sampler,
-            seed=_sampler_seed(search.seed, study),
+            seed=sampler_seed(search.seed, study),
             trials=search.trials,
             parallel=concurrency > 1,
         )
         progress = Progress(search.trials, count_decided(study), stream=stream)
-        progress.set_counts(_state_counts(study))
+        progress.set_counts(state_counts(study))
         refresher = _Refresher(experiment, study, progress)
         searcher = StudySearcher(
             study, TrialPlan(experiment), search.trials, refresher.trial_finished
         )
-        with _sigterm_as_sigint():
+        with sigterm_as_sigint():
             _tuner(experiment, searcher, progress, scratch, cpus, gpus, concurrency).fit()
         searcher.flush_errors()
         progress.close()
@@ -344,299 +340,6 @@ def _refresh(
 class _Discard(io.TextIOBase):
     def write(self, text: str) -> int:
         return len(text)
-
-
-# --- Ray -------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def _ray_session(address: str | None) -> Iterator[None]:
-    """Ray for the duration of the search; a Ray started here is shut down after."""
-    started = _init_ray(address)
-    try:
-        yield
-    finally:
-        if started:
-            import ray
-
-            ray.shutdown()
-
-
-def _init_ray(address: str | None) -> bool:
-    """Connects to `address` ("auto" or HOST:PORT) or starts Ray in this process.
-
-    Returns True when this process started Ray (and must shut it down).
-    """
-    import ray
-
-    os.environ.update(_RAY_ENV)
-    env = {**_RAY_ENV, **{k: os.environ[k] for k in _TEST_ENV if k in os.environ}}
-    options = {
-        "log_to_driver": False,
-        "include_dashboard": False,
-        "logging_level": logging.ERROR,
-        "runtime_env": {"env_vars": env},
-    }
-    if ray.is_initialized():
-        return False
-    if address is None:
-        ray.init(address="local", **options)
-        return True
-    if address != "auto":
-        _check_reachable(address)
-        _use_auth_token_if_any()
-    try:
-        ray.init(address=address, **options)
-    except (ConnectionError, RuntimeError, TimeoutError, ValueError) as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise SpaceError(
-            f"--address {address}: cannot join a Ray cluster there ({first}); "
-            "start one with `ray start --head`, or leave --address out to run "
-            "on this machine"
-        ) from None
-    return False
-
-
-def _use_auth_token_if_any() -> None:
-    """Sends this machine's Ray token (~/.ray/auth_token, RAY_AUTH_TOKEN) to an explicit
-    address, as `ray start` and ray.init("auto") do; Ray itself does not for HOST:PORT."""
-    if "RAY_AUTH_MODE" in os.environ:
-        return
-    try:
-        from ray._private.authentication.authentication_token_setup import (
-            maybe_enable_token_auth_if_token_available,
-        )
-    except ImportError:  # a Ray without token authentication
-        return
-    maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
-
-
-def _check_reachable(address: str) -> None:
-    host, _, port = address.rpartition(":")
-    try:
-        with socket.create_connection((host, int(port)), timeout=5):
-            pass
-    except (OSError, ValueError) as error:
-        reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
-        raise SpaceError(
-            f"--address {address}: no Ray cluster answers there ({reason}); "
-            "start one with `ray start --head --port PORT`, or leave --address "
-            "out to run on this machine"
-        ) from None
-
-
-def _plan_resources(search: Any) -> tuple[float, float, int]:
-    """(CPUs, GPUs) per trial and how many trials run at once; refuses what cannot fit."""
-    import ray
-
-    nodes = [n.get("Resources", {}) for n in ray.nodes() if n.get("Alive")]
-    most_cpus = max((n.get("CPU", 0.0) for n in nodes), default=0.0)
-    most_gpus = max((n.get("GPU", 0.0) for n in nodes), default=0.0)
-    gpus = search.gpus_per_trial
-    if gpus is None:
-        gpus = 1.0 if most_gpus >= 1 else 0.0
-    if search.cpus_per_trial > most_cpus:
-        raise SpaceError(
-            f"--cpus-per-trial {search.cpus_per_trial:g}: no node of the cluster "
-            f"has that many CPUs (the largest has {most_cpus:g})"
-        )
-    if gpus > most_gpus:
-        raise SpaceError(
-            f"--gpus-per-trial {gpus:g}: no node of the cluster has that many "
-            f"GPUs (the largest has {most_gpus:g})"
-        )
-    fit = sum(
-        int(n.get("CPU", 0.0) // search.cpus_per_trial)
-        if not gpus
-        else min(int(n.get("CPU", 0.0) // search.cpus_per_trial), int(n.get("GPU", 0.0) // gpus))
-        for n in nodes
-    )
-    concurrency = search.max_concurrent or max(1, fit)
-    return search.cpus_per_trial, gpus, min(concurrency, search.trials)
-
-
-@contextlib.contextmanager
-def _sigterm_as_sigint() -> Iterator[None]:
-    """SIGTERM (a cluster scheduler's stop) ends the search like Ctrl-C: gracefully."""
-    previous = signal.getsignal(signal.SIGTERM)
-    try:
-        signal.signal(signal.SIGTERM, lambda *_: signal.raise_signal(signal.SIGINT))
-    except ValueError:  # not the main thread
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-# --- the study and the run folder ------------------------------------------------------
-
-
-def _storage_url(experiment: ExperimentConfig) -> str:
-    if experiment.search.storage:
-        return experiment.search.storage
-    return f"sqlite:///{(experiment.run_dir / rf.STUDY_FILE).resolve()}"
-
-
-def _open_study(experiment: ExperimentConfig, storage: str, study_name: str) -> optuna.Study:
-    from nas.run_folder import run_reference_point
-
-    search = experiment.search
-    directions = [o.direction for o in search.objectives]
-    sampler = optuna.samplers.RandomSampler(seed=search.seed)  # replaced before sampling
-    try:
-        if experiment.resume:
-            study = optuna.load_study(study_name=study_name, storage=storage, sampler=sampler)
-            return study
-        study = optuna.create_study(
-            study_name=study_name, storage=storage, directions=directions, sampler=sampler
-        )
-    except optuna.exceptions.DuplicatedStudyError:
-        raise SpaceError(
-            f"--storage: a study named {study_name!r} already exists there; "
-            "continue it with --resume, or name another --output"
-        ) from None
-    except KeyError:
-        raise SpaceError(f"--resume: no study named {study_name!r} in {storage}") from None
-    except Exception as error:  # an unreachable database server, a bad URL
-        raise SpaceError(
-            f"--storage {storage}: cannot open it "
-            f"({type(error).__name__}: {str(error).splitlines()[0]})"
-        ) from None
-    study.set_metric_names([o.name for o in search.objectives])
-    study.set_user_attr(rf.STUDY_OBJECTIVES, to_records(search.objectives))
-    study.set_user_attr(rf.STUDY_CONFIG, _json_safe(experiment.to_document()))
-    from nas.constraints import to_mapping
-
-    reference = run_reference_point(
-        list(search.objectives),
-        experiment.space,
-        to_mapping(search.constraints),
-        search.reference_point,
-    )
-    study.set_user_attr(rf.STUDY_REFERENCE_POINT, reference)
-    return study
-
-
-def _sampler_seed(seed: int, study: optuna.Study) -> int:
-    """A resumed sampler must not replay the random start-up samples it already drew."""
-    return seed + len(study.get_trials(deepcopy=False))
-
-
-def _state_counts(study: optuna.Study) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for trial in study.get_trials(deepcopy=False):
-        state = trial.user_attrs.get(rf.ATTR_STATE)
-        if trial.state.is_finished() and not trial.user_attrs.get(rf.ATTR_INTERRUPTED):
-            counts[state] = counts.get(state, 0) + 1
-    return counts
-
-
-def _check_run_folder(run_dir: Path, resume: bool) -> None:
-    from nas.run_folder import _read_run_json, is_in_progress
-
-    run_file = run_dir / rf.RUN_FILE
-    if run_file.is_file() and is_in_progress(_read_run_json(run_file)):
-        raise SpaceError(
-            f"--output {run_dir}: a search is still running there (see {run_file}); stop it first"
-        )
-    if resume:
-        return
-    if run_dir.exists() and not run_dir.is_dir():
-        raise SpaceError(f"--output {run_dir}: is a file, not a folder")
-    if (run_dir / rf.CONFIG_FILE).exists() or (run_dir / rf.STUDY_FILE).exists():
-        raise SpaceError(
-            f"--output {run_dir}: already holds a run; continue it with --resume, "
-            "or name another folder"
-        )
-
-
-def _check_data(experiment: ExperimentConfig) -> None:
-    """Loads a few images now, so a wrong dataset is one line, not N failed trials."""
-    import dataclasses
-
-    from evaluators.datasets import load_dataset
-
-    probe = dataclasses.replace(experiment.data, limit=min(experiment.data.limit or 64, 64))
-    load_dataset(probe, experiment.space.input)
-
-
-def _seed_params(experiment: ExperimentConfig) -> list[dict[str, Any]]:
-    from nas.optuna_chooser import architecture_params
-    from search_space import load_architecture
-
-    params = []
-    for path in experiment.search.seed_archs:
-        arch = load_architecture(path)
-        params.append(architecture_params(experiment.space, arch, f"--seed-archs {path}"))
-    return params
-
-
-def _write_run_json(
-    run_dir: Path,
-    experiment: ExperimentConfig,
-    storage: str,
-    study_name: str,
-    status: str,
-    outcome: SearchOutcome | None = None,
-) -> None:
-    import platform
-
-    import ray
-    import torch
-
-    path = run_dir / rf.RUN_FILE
-    previous = {}
-    if path.is_file():
-        import json
-
-        with contextlib.suppress(OSError, ValueError):
-            previous = json.loads(path.read_text())
-    now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    info = {
-        **previous,
-        rf.RUN_STATUS: status,
-        rf.RUN_PID: os.getpid(),
-        rf.RUN_HOST: socket.gethostname(),
-        rf.RUN_STUDY_NAME: study_name,
-        "started": previous.get("started", now),
-        "updated": now,
-        "command": sys.argv,
-        "space": experiment.space.name,
-        "versions": {
-            "python": platform.python_version(),
-            "torch": torch.__version__,
-            "optuna": optuna.__version__,
-            "ray": ray.__version__,
-        },
-    }
-    if experiment.search.storage:
-        info[rf.RUN_STORAGE] = storage
-    if status != rf.RUNNING:
-        info["ended"] = now
-    if outcome is not None:
-        info.update(
-            trials=outcome.target,
-            decided=outcome.decided,
-            counts=outcome.counts,
-            seconds=round(outcome.seconds, 2),
-        )
-    write_json(path, info)
-
-
-def _yaml(document: dict) -> str:
-    import yaml
-
-    return yaml.safe_dump(_json_safe(document), sort_keys=False, default_flow_style=None, width=100)
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    return value
 
 
 def _quiet_libraries() -> None:

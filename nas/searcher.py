@@ -366,7 +366,7 @@ class StudySearcher(Searcher):
             "number": number,
             "state": state,
             "flop_convention": FLOP_CONVENTION,
-            **{key: value for key, value in attrs.items()},
+            **attrs,
         }
         write_json(self._trial_dir(number) / rf.METRICS_FILE, document)
 
