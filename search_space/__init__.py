@@ -15,11 +15,23 @@ _EXPORTS = {
     "search_space.builder": ("Network", "build_model", "count_params", "params_by_stage"),
     "search_space.errors": ("SpaceError",),
     "search_space.loader": ("bundled_names", "load_space", "resolve"),
-    "search_space.registry": ("BLOCKS", "HEADS", "STEMS", "TRANSITIONS", "get_block",
-                              "list_blocks"),
-    "search_space.sampling": ("Chooser", "RandomChooser", "architecture_from_space",
-                              "load_architecture", "sample_architecture", "sample_architectures",
-                              "space_size"),
+    "search_space.registry": (
+        "BLOCKS",
+        "HEADS",
+        "STEMS",
+        "TRANSITIONS",
+        "get_block",
+        "list_blocks",
+    ),
+    "search_space.sampling": (
+        "Chooser",
+        "RandomChooser",
+        "architecture_from_space",
+        "load_architecture",
+        "sample_architecture",
+        "sample_architectures",
+        "space_size",
+    ),
     "search_space.space": ("InputSpec", "SearchSpace"),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
