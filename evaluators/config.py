@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
-from search_space.errors import SpaceError, did_you_mean, one_of
+from search_space.errors import SpaceError, did_you_mean, known_settings, one_of
 
 Config = TypeVar("Config", "DataConfig", "TrainConfig")
 
@@ -123,20 +123,10 @@ class TrainConfig:
 
 def _from_dict(cls: type[Config], mapping: Mapping[str, Any] | None, path: str) -> Config:
     """Builds `cls` from a mapping; unknown keys, bad types and bad values are SpaceErrors."""
-    if mapping is None:
-        mapping = {}
-    if not isinstance(mapping, Mapping):
-        raise SpaceError(f"{path}: expected a mapping of settings, got {mapping!r}")
-    fields = {f.name: f for f in dataclasses.fields(cls)}
     hints = typing.get_type_hints(cls)
-    problems, values = [], {}
-    for key, raw in mapping.items():
-        if key not in fields:
-            problems.append(
-                f"{path}.{key}: unknown setting{did_you_mean(key, fields)}; "
-                f"known: {', '.join(fields)}"
-            )
-            continue
+    items, problems = known_settings(mapping, [f.name for f in dataclasses.fields(cls)], path)
+    values = {}
+    for key, raw in items:
         value, problem = _convert(raw, hints[key])
         if problem:
             problems.append(f"{path}.{key}: {problem}")

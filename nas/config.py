@@ -20,7 +20,7 @@ from nas.constraints import Constraint, merge, parse_constraints, to_mapping
 from nas.objectives import DEFAULT_OBJECTIVES, parse_objectives, to_text
 from nas.pareto import Objective
 from nas.samplers import DEFAULT_SAMPLER, SAMPLERS
-from search_space.errors import SpaceError, did_you_mean, one_of
+from search_space.errors import SpaceError, did_you_mean, known_settings, one_of
 
 EARLY_STOPPING = ("none", "asha")
 _ADDRESS = re.compile(r"^(auto|[\w.\-]+:\d{1,5})$")
@@ -72,17 +72,9 @@ class SearchConfig:
     @classmethod
     def from_dict(cls, mapping: Mapping[str, Any] | None, path: str = "search") -> SearchConfig:
         """Checks and builds the section; raises one SpaceError listing every problem."""
-        mapping = {} if mapping is None else mapping
-        if not isinstance(mapping, Mapping):
-            raise SpaceError(f"{path}: expected a mapping of settings, got {mapping!r}")
-        values, problems = {}, []
-        for key, raw in mapping.items():
-            if key not in _PARSERS:
-                problems.append(
-                    f"{path}.{key}: unknown setting{did_you_mean(key, _PARSERS)}; "
-                    f"known: {', '.join(_PARSERS)}"
-                )
-                continue
+        items, problems = known_settings(mapping, _PARSERS, path)
+        values = {}
+        for key, raw in items:
             try:
                 values[key] = _PARSERS[key](raw, f"{path}.{key}")
             except SpaceError as error:

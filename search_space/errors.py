@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 
 class SpaceError(Exception):
@@ -29,3 +30,25 @@ def did_you_mean(word: object, known: Iterable[str]) -> str:
 def one_of(known: Iterable[object]) -> str:
     """Formats the allowed values for an error message."""
     return "one of " + ", ".join(repr(k) for k in known)
+
+
+def known_settings(
+    mapping: Any, known: Iterable[str], path: str
+) -> tuple[list[tuple[str, Any]], list[str]]:
+    """Splits a settings section (`data:`, `train:`, `search:`) into its (key, value) pairs
+    with a known key and one problem line per unknown key, with a "did you mean"."""
+    if mapping is None:
+        mapping = {}
+    if not isinstance(mapping, Mapping):
+        raise SpaceError(f"{path}: expected a mapping of settings, got {mapping!r}")
+    known = list(known)
+    items, problems = [], []
+    for key, value in mapping.items():
+        if key in known:
+            items.append((key, value))
+        else:
+            problems.append(
+                f"{path}.{key}: unknown setting{did_you_mean(key, known)}; "
+                f"known: {', '.join(known)}"
+            )
+    return items, problems
