@@ -18,6 +18,7 @@ from pathlib import Path
 
 import torch
 
+from evaluators.datasets.batches import index_batches, read_batches
 from evaluators.datasets.disk import DiskImages
 from search_space.errors import SpaceError
 
@@ -95,21 +96,17 @@ class Dataset:
         one); each batch's images come in ascending index order. The permutation is
         drawn before this returns, so `generator` may be used for augmentation after.
         """
-        from evaluators.datasets.batches import index_batches, read_batches
-
         batch_size = min(batch_size, len(self.train))
         order = torch.randperm(len(self.train), generator=generator)
         indices = index_batches(order, batch_size, drop_last=True)
-        return read_batches(self.train, indices, self.workers, pin_memory)
+        return read_batches(self.train.images, self.train.labels, indices, self.workers, pin_memory)
 
     def val_batches(
         self, batch_size: int, *, pin_memory: bool = False
     ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """The validation split in order, in batches of `batch_size` (the last may be short)."""
-        from evaluators.datasets.batches import index_batches, read_batches
-
         indices = index_batches(torch.arange(len(self.val)), batch_size, drop_last=False)
-        return read_batches(self.val, indices, self.workers, pin_memory)
+        return read_batches(self.val.images, self.val.labels, indices, self.workers, pin_memory)
 
     @property
     def channels(self) -> int:

@@ -13,10 +13,9 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 import torch
-
-from evaluators.datasets.base import Split
 
 Batch = tuple[torch.Tensor, torch.Tensor]  # uint8 images (B, C, H, W), int64 labels (B,)
 
@@ -28,15 +27,17 @@ def index_batches(order: torch.Tensor, batch_size: int, drop_last: bool) -> list
 
 
 def read_batches(
-    split: Split, indices: Iterable[torch.Tensor], workers: int, pin_memory: bool
-) -> Iterator[Batch]:
-    """The batches at `indices`, in order, with up to 2 x `workers` read ahead."""
+    images: Any, labels: torch.Tensor, indices: Iterable[torch.Tensor], workers: int,
+    pin_memory: bool,
+) -> Iterator[Batch]:  # fmt: skip
+    """The batches of `images` (a tensor or ``DiskImages``) and `labels` at `indices`, in
+    order, with up to 2 x `workers` read ahead."""
 
     def read(index: torch.Tensor) -> Batch:
-        images, labels = split.images[index], split.labels[index]
+        batch, batch_labels = images[index], labels[index]
         if pin_memory:  # page-locked: the copy to the GPU can overlap compute
-            images, labels = images.pin_memory(), labels.pin_memory()
-        return images, labels
+            batch, batch_labels = batch.pin_memory(), batch_labels.pin_memory()
+        return batch, batch_labels
 
     if workers == 0:
         yield from map(read, indices)
