@@ -53,11 +53,15 @@ class FusedMBConvBlock(Block):
         mid = inner_width(
             in_chs, out_chs, mobile["expansion"], mobile["expansion_from"], mobile["divisor"]
         )
-        layers: list[nn.Module] = [ConvNormAct(in_chs, mid, kernel, stride, norm=norm, act=act)]
+        # Fixed slots: 0 kxk conv, 1 squeeze-excite (or Identity), 2 project.
+        layers: list[nn.Module] = [
+            ConvNormAct(in_chs, mid, kernel, stride, norm=norm, act=act),
+            nn.Identity(),
+            ConvNormAct(mid, out_chs, 1, norm=norm, act=None),
+        ]
         if mobile["se"] > 0:
             reduced = se_width(in_chs, out_chs, mid, mobile, divisor=mobile["divisor"])
-            layers.append(SqueezeExcite(mid, reduced, mobile["se_act"], mobile["se_gate"]))
-        layers.append(ConvNormAct(mid, out_chs, 1, norm=norm, act=None))
+            layers[1] = SqueezeExcite(mid, reduced, mobile["se_act"], mobile["se_gate"])
         self.branch = nn.Sequential(*layers)
         self.shortcut = make_skip(in_chs, out_chs, stride, shortcut, norm, skip)
         self.drop_path = DropPath() if self.shortcut is not None else None

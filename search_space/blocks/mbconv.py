@@ -66,17 +66,20 @@ class MBConvBlock(Block):
             in_chs, out_chs, mobile["expansion"], mobile["expansion_from"], mobile["divisor"]
         )
         mid = mid if expand else in_chs
-        layers: list[nn.Module] = [make_norm(norm, in_chs) if pre else nn.Identity()]
-        if expand:
-            layers.append(ConvNormAct(in_chs, mid, 1, norm=norm, act=act))
-        layers.append(ConvNormAct(mid, mid, kernel, stride, norm=norm, act=act, groups=mid))
+        # Fixed slots (absent layers are Identity) so parameter names do not depend on
+        # the options: 0 input norm, 1 expand, 2 depthwise, 3 squeeze-excite, 4 project.
+        layers: list[nn.Module] = [
+            make_norm(norm, in_chs) if pre else nn.Identity(),
+            ConvNormAct(in_chs, mid, 1, norm=norm, act=act) if expand else nn.Identity(),
+            ConvNormAct(mid, mid, kernel, stride, norm=norm, act=act, groups=mid),
+            nn.Identity(),
+            nn.Conv2d(mid, out_chs, 1)
+            if pre
+            else ConvNormAct(mid, out_chs, 1, norm=norm, act=None),
+        ]
         if mobile["se"] > 0:
             reduced = se_width(in_chs, out_chs, mid, mobile, divisor=mobile["divisor"])
-            layers.append(SqueezeExcite(mid, reduced, mobile["se_act"], mobile["se_gate"]))
-        if pre:
-            layers.append(nn.Conv2d(mid, out_chs, 1))
-        else:
-            layers.append(ConvNormAct(mid, out_chs, 1, norm=norm, act=None))
+            layers[3] = SqueezeExcite(mid, reduced, mobile["se_act"], mobile["se_gate"])
         self.branch = nn.Sequential(*layers)
         self.shortcut = make_skip(in_chs, out_chs, stride, shortcut, norm, skip)
         self.drop_path = DropPath() if self.shortcut is not None else None
