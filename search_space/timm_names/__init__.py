@@ -11,12 +11,13 @@ SpaceError naming the keys.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 
 import torch
 
 from search_space.errors import SpaceError, one_of
-from search_space.timm_names import convnets, mobile, resnets, transformers
+from search_space.timm_names import coatnet, convnets, mobile, resnets, transformers
 from search_space.timm_names.rules import DROP, Rules, rename
 
 # zoo name -> timm model name (the zoo files are named after timm's models where possible).
@@ -27,6 +28,7 @@ TIMM_NAMES = {
     "resnetv2_50x1_bit": "resnetv2_50x1_bit",
     "mobilenetv3_large_100": "mobilenetv3_large_100",
     "efficientnetv2_rw_t": "efficientnetv2_rw_t",
+    "coatnet_0": "coatnet_0_224",
     "convnext_tiny": "convnext_tiny",
     "poolformer_s12": "poolformer_s12",
     "vit_small_patch16": "vit_small_patch16_224",
@@ -43,12 +45,18 @@ _RULES: dict[str, Rules | Callable[[list[int]], Rules]] = {
     "resnetv2_50x1_bit": resnets.RESNETV2,
     "mobilenetv3_large_100": mobile.mobilenetv3,
     "efficientnetv2_rw_t": mobile.efficientnetv2_rw_t,
+    "coatnet_0": coatnet.RULES,
     "convnext_tiny": convnets.CONVNEXT,
     "poolformer_s12": convnets.POOLFORMER,
     "vit_small_patch16": transformers.VIT,
     "cait_xxs24_224": transformers.CAIT,
     "swin_small_patch4_window7_224": transformers.SWIN,
     "mixer_b16_224": transformers.MIXER,
+}
+
+# zoo name -> (regex on our key, function) for the few tensors whose layout differs.
+_TRANSFORMS: dict[str, list[tuple[str, Callable[[torch.Tensor], torch.Tensor]]]] = {
+    "coatnet_0": coatnet.TRANSFORMS,
 }
 
 
@@ -74,12 +82,18 @@ def convert_timm_state_dict(
     from search_space.builder import build_model
     from search_space.sampling import load_architecture
 
+    if zoo_name not in _RULES:
+        raise SpaceError(
+            f"no timm name map for {zoo_name!r}; choose {one_of(convertible_models())}"
+        )
     arch = load_architecture(zoo_name)
     with torch.device("meta"):  # shapes only: nothing is allocated or initialised
         expected = build_model(arch).state_dict()
     names = rename_timm_keys(zoo_name, list(state_dict), [s.depth for s in arch.stages])
     converted = {ours: state_dict[theirs] for theirs, ours in names.items() if ours != DROP}
     _check_keys(zoo_name, names, converted, expected)
+    for pattern, transform in _TRANSFORMS.get(zoo_name, []):
+        converted.update({k: transform(v) for k, v in converted.items() if re.match(pattern, k)})
     return {key: _fit(key, value, expected[key].shape) for key, value in converted.items()}
 
 

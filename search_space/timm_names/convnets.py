@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 # A stage with a transition holds it at index 0, so its blocks shift by one.
 CONVNEXT = [
     (r"stem\.0\.", "stem.proj."),
