@@ -92,7 +92,9 @@ def test_missing_and_unexpected_keys_are_named():
     state = timm.create_model("resnet18", pretrained=False).state_dict()
     state.pop("fc.bias")
     state["layer9.0.conv1.weight"] = torch.zeros(1)
-    with pytest.raises(SpaceError, match=r"unexpected keys \['layer9.*missing keys \['head.fc.bias'"):
+    with pytest.raises(
+        SpaceError, match=r"unexpected keys \['layer9.*missing keys \['head.fc.bias'"
+    ):
         convert_timm_state_dict("resnet18", state)
 
 
