@@ -21,8 +21,13 @@ import torch
 import torchvision
 
 from evaluators.flops import count_flops
-from search_space import build_model, count_params, load_architecture, load_space
-from search_space import sample_architectures
+from search_space import (
+    build_model,
+    count_params,
+    load_architecture,
+    load_space,
+    sample_architectures,
+)
 from search_space.timm_names import TIMM_NAMES
 
 ZOO_GMACS_LIMIT = 5.0
@@ -64,8 +69,8 @@ def zoo(repeats: int) -> None:
         gmacs = count(build_model(arch)) / 1e9  # also the warm-up
         if gmacs > ZOO_GMACS_LIMIT:
             continue
-        ours = median_ms(lambda _: count(build_model(arch)), range(repeats))
-        theirs = median_ms(lambda _: count(timm.create_model(timm_name)), range(repeats))
+        ours = median_ms(lambda a: count(build_model(a)), [arch] * repeats)
+        theirs = median_ms(lambda t: count(timm.create_model(t)), [timm_name] * repeats)
         worst = max(worst, ours)
         print(f"| {name} | {gmacs:.2f} | {ours:.0f} | {theirs:.0f} | {ours / theirs:.2f} |")
     verdict = "PASS" if worst < 1000 else "FAIL"
