@@ -9,7 +9,11 @@ from search_space.component import Size
 from search_space.registry import BLOCKS, STEMS, TRANSITIONS
 from search_space.space import SearchSpace
 
-LAYER_DOWNSAMPLES = ("norm_conv", "patch_merge")  # a layer of its own before the stage's blocks
+LAYER_DOWNSAMPLES = (
+    "norm_conv",
+    "patch_merge",
+    "conv",
+)  # a layer of its own before the stage's blocks
 
 
 def stage_output_size(block: str, size: Size, stride: int, downsample: str) -> Size:

@@ -21,6 +21,7 @@ COMMANDS = {
     "search": "run a search (Optuna samples, Ray Tune trains)",
     "report": "the Pareto front, hypervolume and plots of a run",
     "export": "write the chosen Pareto models of a run",
+    "zoo": "list the zoo; convert a timm checkpoint into a zoo model's weights",
 }
 
 

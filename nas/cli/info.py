@@ -7,6 +7,7 @@ import argparse
 from evaluators.flops import count_flops
 from nas.console import human, print_json
 from search_space import SpaceError, build_model, count_params, load_architecture, params_by_stage
+from search_space.feature_sizes import architecture_sizes
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -27,6 +28,7 @@ def run(args: argparse.Namespace) -> int:
     shape = (arch.input.channels, arch.input.resolution, arch.input.resolution)
     flops = count_flops(model, shape)
     stage_params = params_by_stage(model)
+    structure = stage_structure(arch)
     report = {
         "name": arch.name,
         "summary": arch.summary(),
@@ -34,7 +36,11 @@ def run(args: argparse.Namespace) -> int:
         "params": count_params(model),
         "flops": flops["flops"],
         "stages": {
-            name: {"params": stage_params[name], "flops": flops["stages"].get(name, 0.0)}
+            name: {
+                **structure.get(name, {}),
+                "params": stage_params[name],
+                "flops": flops["stages"].get(name, 0.0),
+            }
             for name in stage_params
         },
         "flop_convention": flops["flop_convention"],
@@ -47,6 +53,23 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def stage_structure(arch) -> dict[str, dict]:
+    """Block, depth, width, stride and output resolution of the stem and each stage."""
+    sizes = architecture_sizes(arch)  # stem output, then each stage's output
+    rows = {"stem": {"block": arch.stem.type, "depth": 1, "width": arch.stem.width}}
+    rows["stem"].update(stride=arch.input.resolution // sizes[0][0], resolution=list(sizes[0]))
+    for i, stage in enumerate(arch.stages):
+        rows[f"stages.{i}"] = {
+            "block": stage.block,
+            "depth": stage.depth,
+            "width": stage.width,
+            "stride": stage.stride,
+            "resolution": list(sizes[i + 1]),
+        }
+    rows["head"] = {"block": arch.head.type, "width": arch.input.classes}
+    return rows
+
+
 def _at_resolution(arch, resolution: int):
     """The same architecture at another input size, re-validated through the loader."""
     document = arch.to_dict()
@@ -57,11 +80,20 @@ def _at_resolution(arch, resolution: int):
 def _print_table(report: dict) -> None:
     print(f"{report['name']}: {report['summary']}")
     print(f"input {'x'.join(map(str, report['input']))}")
-    print(f"{'part':<10} {'params':>14} {'FLOPs':>16}")
-    for name, row in report["stages"].items():
-        print(f"{name:<10} {row['params']:>14,} {row['flops']:>16,.0f}")
     print(
-        f"{'total':<10} {report['params']:>14,} {report['flops']:>16,.0f}"
+        f"{'part':<10} {'block':<18} {'depth':>5} {'width':>6} {'stride':>6} "
+        f"{'output':>9} {'params':>14} {'FLOPs':>16}"
+    )
+    for name, row in report["stages"].items():
+        size = "x".join(map(str, row.get("resolution", []))) or "-"
+        print(
+            f"{name:<10} {row.get('block', ''):<18} {row.get('depth', ''):>5} "
+            f"{row.get('width', ''):>6} {row.get('stride', ''):>6} {size:>9} "
+            f"{row['params']:>14,} {row['flops']:>16,.0f}"
+        )
+    print(
+        f"{'total':<10} {'':<18} {'':>5} {'':>6} {'':>6} {'':>9} "
+        f"{report['params']:>14,} {report['flops']:>16,.0f}"
         f"   ({human(report['params'])} params, {human(report['flops'])} FLOPs)"
     )
     print(f"convention: {report['flop_convention']}")
