@@ -1,0 +1,133 @@
+"""RUN/report.html: the run on one offline page.
+
+Sections: the front (hover: trial, accuracy, FLOPs, params, architecture), hypervolume
+over trials, per-group fronts and EDFs (from `nas.runs.analysis`), learning curves of the
+front's members, trial counts by state with the failure reasons.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from nas.runs.html.figures import (
+    edf_figure,
+    front_figure,
+    group_fronts_figure,
+    hypervolume_figure,
+    learning_curves_figure,
+)
+from nas.runs.html.page import Section, render_page
+
+REPORT_HTML = "report.html"
+_REASONS = 10  # distinct failure reasons listed; the rest are counted together
+
+
+def _states_section(table: pd.DataFrame) -> Section:
+    counts = table["state"].value_counts()
+    section = Section(
+        "trials by state", tables=[(["state", "trials"], [[k, int(v)] for k, v in counts.items()])]
+    )
+    if "error" in table:
+        failed = table[table["error"].notna() & (table["error"].astype(str) != "")]
+        reasons = failed.groupby(["state", "error"]).size().sort_values(ascending=False)
+        rows = [[s, e, int(n)] for (s, e), n in reasons.head(_REASONS).items()]
+        if len(reasons) > _REASONS:
+            rows.append(
+                ["", f"{len(reasons) - _REASONS} other reasons", int(reasons.iloc[_REASONS:].sum())]
+            )
+        if rows:
+            section.tables.append((["state", "reason", "trials"], rows))
+    return section
+
+
+def _analysis_sections(analysis: Mapping[str, Any]) -> list[Section]:
+    sections = []
+    for grouping in analysis.get("groupings", []):
+        key, groups = grouping["key"], grouping["groups"]
+        notes = [w["sentence"] for w in grouping["winners"]]
+        rows = [[g["label"], g["complete"], g["median_error"], *_bests(g)] for g in groups]
+        budgets = [b["budget"] for b in groups[0]["best"]] if groups else []
+        header = ["group", "complete", "median error", *[f"best {b} [95%]" for b in budgets]]
+        sections.append(
+            Section(
+                f"by {key}",
+                figures=[
+                    group_fronts_figure(groups, f"fronts by {key}"),
+                    edf_figure(groups, f"error EDF by {key}"),
+                ],
+                tables=[(header, rows)],
+                notes=notes,
+            )
+        )
+    found = analysis.get("importance")
+    if found and found.get("objectives"):
+        rows = [
+            [o, k, v]
+            for o, scores in found["objectives"].items()
+            for k, v in list(scores.items())[:8]
+        ]
+        notes = [found["caveat"]] if found.get("caveat") else []
+        sections.append(
+            Section(
+                f"which keys matter ({found['evaluator']})",
+                tables=[(["objective", "key", "importance"], rows)],
+                notes=notes,
+            )
+        )
+    return sections
+
+
+def _bests(group: Mapping[str, Any]) -> list[str]:
+    return [
+        "-"
+        if b["best"] is None
+        else f"{b['best']:.3f} [{b['low']:.3f}, {b['high']:.3f}] n={b['count']}"
+        for b in group["best"]
+    ]
+
+
+def build_report(
+    table: pd.DataFrame,
+    title: str,
+    reference: str = "",
+    analysis: Mapping[str, Any] | None = None,
+    histories: Mapping[int, list[dict[str, Any]]] | None = None,
+) -> str:
+    """The page as a string. `table` is trials.csv; `analysis` an `analyze_table`
+    document; `histories` the per-epoch records (metrics.json) of the front's members."""
+    sections = [
+        Section("Pareto front", figures=[front_figure(table), hypervolume_figure(table, reference)])
+    ]
+    sections += _analysis_sections(analysis or {})
+    if histories:
+        curves = [learning_curves_figure(dict(histories), m) for m in ("accuracy", "loss")]
+        sections.append(Section("learning curves of the front", figures=curves))
+    sections.append(_states_section(table))
+    return render_page(title, sections)
+
+
+def write_report(path: str | os.PathLike, page: str) -> Path:
+    try:
+        from nas.runs.atomic import write_text
+    except ImportError:  # pragma: no cover - before the package split
+        from nas.atomic import write_text
+    return write_text(path, page)
+
+
+def read_histories(run_dir: str | os.PathLike, numbers: list[int]) -> dict[int, list[dict]]:
+    """The per-epoch `history` of each trial's trials/<n>/metrics.json (absent: skipped)."""
+    import json
+
+    found = {}
+    for number in numbers:
+        path = Path(run_dir, "trials", str(number), "metrics.json")
+        if path.is_file():
+            history = json.loads(path.read_text()).get("history")
+            if isinstance(history, list) and history:
+                found[int(number)] = history
+    return found
