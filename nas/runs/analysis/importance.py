@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from nas.runs.analysis.features import DERIVED, architectures, flatten
-from nas.runs.analysis.objectives import Goal
+from nas.runs.analysis.objectives import MINIMIZE, Goal
 from search_space.errors import SpaceError
 
 SMALL_RUN = 30  # complete trials below which importances are hints, not findings
@@ -50,16 +50,18 @@ def _evaluator(name: str, seed: int) -> Any:
     raise SpaceError(f"unknown importance evaluator {name!r}; choose one of {list(EVALUATORS)}")
 
 
-def _study_for(params: pd.DataFrame, values: pd.Series, direction: str) -> Any:
+def _study_for(params: pd.DataFrame, values: list[list[float]]) -> Any:
+    """One in-memory study, every objective minimised (maximised ones negated), so
+    PED-ANOVA, which reads the first direction, ranks each target the right way round."""
     import optuna
     from optuna.distributions import CategoricalDistribution
 
     choices = {c: tuple(sorted(set(params[c]), key=repr)) for c in params.columns}
     distributions = {c: CategoricalDistribution(choices[c]) for c in params.columns}
-    study = optuna.create_study(direction=direction)
+    study = optuna.create_study(directions=["minimize"] * len(values[0]))
     records = params.to_dict("records")
     study.add_trials(
-        optuna.trial.create_trial(params=row, distributions=distributions, value=float(value))
+        optuna.trial.create_trial(params=row, distributions=distributions, values=value)
         for row, value in zip(records, values)
     )
     return study
@@ -76,19 +78,20 @@ def importances(
     params = parameter_table(table)
     result: dict[str, Any] = {"evaluator": evaluator, "trials": len(table), "objectives": {}}
     result["caveat"] = _caveat(len(table), params)
-    if len(table) < 2 or params.empty:
+    columns = [pd.to_numeric(table[g.name], errors="coerce") for g in goals]
+    varying = [i for i, c in enumerate(columns) if c.nunique() > 1]
+    if len(table) < 2 or params.empty or not varying:
         return result
-    for goal in goals:
-        values = pd.to_numeric(table[goal.name], errors="coerce")
-        if values.nunique() < 2:
-            continue
-        study = _study_for(params, values, goal.direction)
+    signs = [1.0 if g.direction == MINIMIZE else -1.0 for g in goals]
+    values = [[s * float(v) for s, v in zip(signs, row)] for row in zip(*columns)]
+    study = _study_for(params, values)
+    for i in varying:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # PED-ANOVA is flagged experimental
             scores = optuna.importance.get_param_importances(
-                study, evaluator=_evaluator(evaluator, seed)
+                study, evaluator=_evaluator(evaluator, seed), target=lambda t, i=i: t.values[i]
             )
-        result["objectives"][goal.name] = {k: round(float(v), 4) for k, v in scores.items()}
+        result["objectives"][goals[i].name] = {k: round(float(v), 4) for k, v in scores.items()}
     return result
 
 
