@@ -13,10 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-try:  # the Pareto helpers move to nas.runs with the package split
-    from nas.runs.pareto import hypervolume, pareto_front
-except ImportError:  # pragma: no cover - before the split
-    from nas.pareto import hypervolume, pareto_front
+from nas.runs.pareto import hypervolume, pareto_front
 
 MAXIMIZE, MINIMIZE = "maximize", "minimize"
 COMPLETE = "complete"

@@ -69,10 +69,8 @@ def slug(key: str) -> str:
 
 
 def _save(figure: Figure, path: Path) -> Path:
-    try:
-        from nas.runs.atomic import atomic_path
-    except ImportError:  # pragma: no cover - before the package split
-        from nas.atomic import atomic_path
+    from nas.runs.atomic import atomic_path
+
     with atomic_path(path) as temporary:
         figure.savefig(temporary, format="png")
     return path

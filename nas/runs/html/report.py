@@ -112,10 +112,8 @@ def build_report(
 
 
 def write_report(path: str | os.PathLike, page: str) -> Path:
-    try:
-        from nas.runs.atomic import write_text
-    except ImportError:  # pragma: no cover - before the package split
-        from nas.atomic import write_text
+    from nas.runs.atomic import write_text
+
     return write_text(path, page)
 
 
