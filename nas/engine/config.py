@@ -108,29 +108,14 @@ def _sections(
 def _resume(
     space_source: str | None, overrides: Mapping[str, Mapping[str, Any]]
 ) -> ExperimentConfig:
-    from nas.runs import format as rf
     from search_space import load_space
-    from search_space.loader import read_yaml, resolve
+    from search_space.loader import read_yaml
 
-    output = (overrides.get("search") or {}).get("output")
-    if not output:
-        raise SpaceError("--resume: name the run folder to continue with --output DIR")
-    run_dir = Path(output)
-    config_path = run_dir / rf.CONFIG_FILE
-    if not config_path.is_file():
-        raise SpaceError(
-            f"--resume: {run_dir} has no {rf.CONFIG_FILE}; it is not a run folder "
-            "that `nas search` started"
-        )
+    config_path = _stored_config(overrides)
     stored = read_yaml(config_path)
     space = load_space(config_path)
     if space_source is not None:
-        given = read_yaml(resolve(space_source))
-        if _space_part(given, keep_name=False) != _space_part(stored, keep_name=False):
-            raise SpaceError(
-                f"--resume: {space_source} is not the space this run searches "
-                f"({config_path}); drop SPACE or start a new --output"
-            )
+        _check_same_space(space_source, stored, config_path)
     data, train, search = _sections(space.run_config, {})
     new_data, new_train, new_search = _sections(space.run_config, overrides)
     changed = [
@@ -158,10 +143,38 @@ def _resume(
         new_data,
         new_train,
         new_search,
-        run_dir,
+        config_path.parent,
         resume=True,
         notes=notes,
     )
+
+
+def _stored_config(overrides: Mapping[str, Mapping[str, Any]]) -> Path:
+    """RUN/config.yaml of the run named by --output; SpaceError when there is none."""
+    from nas.runs import format as rf
+
+    output = (overrides.get("search") or {}).get("output")
+    if not output:
+        raise SpaceError("--resume: name the run folder to continue with --output DIR")
+    run_dir = Path(output)
+    config_path = run_dir / rf.CONFIG_FILE
+    if not config_path.is_file():
+        raise SpaceError(
+            f"--resume: {run_dir} has no {rf.CONFIG_FILE}; it is not a run folder "
+            "that `nas search` started"
+        )
+    return config_path
+
+
+def _check_same_space(space_source: str, stored: Mapping[str, Any], config_path: Path) -> None:
+    from search_space.loader import read_yaml, resolve
+
+    given = read_yaml(resolve(space_source))
+    if _space_part(given, keep_name=False) != _space_part(stored, keep_name=False):
+        raise SpaceError(
+            f"--resume: {space_source} is not the space this run searches "
+            f"({config_path}); drop SPACE or start a new --output"
+        )
 
 
 def _beside(paths: tuple[str, ...], source: str) -> tuple[str, ...]:

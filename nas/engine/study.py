@@ -169,18 +169,8 @@ def write_run_json(
     status: str,
     outcome: SearchOutcome | None = None,
 ) -> None:
-    import platform
-
-    import ray
-    import torch
-
     path = run_dir / rf.RUN_FILE
-    previous = {}
-    if path.is_file():
-        import json
-
-        with contextlib.suppress(OSError, ValueError):
-            previous = json.loads(path.read_text())
+    previous = _previous_run_json(path)
     now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     info = {
         **previous,
@@ -192,12 +182,7 @@ def write_run_json(
         "updated": now,
         "command": sys.argv,
         "space": experiment.space.name,
-        "versions": {
-            "python": platform.python_version(),
-            "torch": torch.__version__,
-            "optuna": optuna.__version__,
-            "ray": ray.__version__,
-        },
+        "versions": _versions(),
     }
     if experiment.search.storage:
         info[rf.RUN_STORAGE] = storage
@@ -211,6 +196,31 @@ def write_run_json(
             seconds=round(outcome.seconds, 2),
         )
     write_json(path, info)
+
+
+def _previous_run_json(path: Path) -> dict[str, Any]:
+    """What run.json held (a resumed run keeps its start time); {} if absent or unreadable."""
+    import json
+
+    previous = {}
+    if path.is_file():
+        with contextlib.suppress(OSError, ValueError):
+            previous = json.loads(path.read_text())
+    return previous
+
+
+def _versions() -> dict[str, str]:
+    import platform
+
+    import ray
+    import torch
+
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "optuna": optuna.__version__,
+        "ray": ray.__version__,
+    }
 
 
 def config_yaml(document: dict) -> str:

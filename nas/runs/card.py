@@ -104,3 +104,4 @@ def model_card(metrics: dict[str, Any], folder: Path) -> str:
         "`weights.safetensors`, `metrics.json` (every number above, versions, checks).",
         "",
     ]
+    return "\n".join(lines)

@@ -40,7 +40,7 @@ def study_objectives(study: optuna.Study) -> list[Objective]:
 
 
 def trial_state(trial: optuna.trial.FrozenTrial) -> str:
-    """One of run_format.TRIAL_STATES, from the search's attribute and Optuna's state."""
+    """One of format.TRIAL_STATES, from the search's attribute and Optuna's state."""
     name = trial.state.name  # COMPLETE, FAIL, PRUNED, RUNNING, WAITING
     recorded = trial.user_attrs.get(rf.ATTR_STATE)
     if name in ("RUNNING", "WAITING"):
