@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from nas.runs import format as rf
 from nas.runs.html.figures import (
     edf_figure,
     front_figure,
@@ -23,7 +24,7 @@ from nas.runs.html.figures import (
 )
 from nas.runs.html.page import Section, render_page
 
-REPORT_HTML = "report.html"
+REPORT_HTML = rf.REPORT_HTML
 _REASONS = 10  # distinct failure reasons listed; the rest are counted together
 
 
@@ -91,6 +92,40 @@ def _bests(group: Mapping[str, Any]) -> list[str]:
     ]
 
 
+def build_comparison(document: Mapping[str, Any]) -> str:
+    """compare.html: a `compare_tables` document on one page (fronts and EDFs of every
+    run on one axes, hypervolumes against the common reference, the two-sample tests)."""
+    groups, runs = document["groups"], " vs ".join(document["runs"])
+    reference = ", ".join(
+        f"{o['name']}={v:.3g}" for o, v in zip(document["objectives"], document["reference_point"])
+    )
+    budgets = [b["budget"] for b in groups[0]["best"]] if groups else []
+    header = ["run", "trials", "complete", "hypervolume", "median error"]
+    header += [f"best {b} [95%]" for b in budgets]
+    rows = [
+        [g["label"], g["trials"], g["complete"], g["hypervolume"], g["median_error"], *_bests(g)]
+        for g in groups
+    ]
+    tests = [
+        [t["a"], t["b"], t["method"], t["statistic"], t["p_value"]]
+        for t in document["tests"]
+        if "statistic" in t
+    ]
+    figures = [group_fronts_figure(groups, f"fronts: {runs}"), edf_figure(groups, "error EDF")]
+    sections = [
+        Section(
+            f"runs compared (hypervolume against the common reference {reference})",
+            figures=figures,
+            tables=[(header, rows)],
+            notes=[w["sentence"] for w in document["winners"]],
+        )
+    ]
+    if tests:
+        tests_table = (["run a", "run b", "test", "statistic", "p-value"], tests)
+        sections.append(Section("error distributions: two-sample tests", tables=[tests_table]))
+    return render_page(f"compare: {runs}", sections)
+
+
 def build_report(
     table: pd.DataFrame,
     title: str,
@@ -117,13 +152,35 @@ def write_report(path: str | os.PathLike, page: str) -> Path:
     return write_text(path, page)
 
 
+def write_run_report(
+    run_dir: str | os.PathLike,
+    table: pd.DataFrame,
+    reference: str,
+    analysis: Mapping[str, Any] | None = None,
+) -> Path | None:
+    """RUN/report.html from the run's trials table (trials.csv), an analysis document
+    and the front's learning curves (trials/<n>/metrics.json). None when the run has no
+    accuracy and FLOPs to draw, or plotly is not installed."""
+    if not {"accuracy", "flops", "state"} <= set(table.columns):
+        return None
+    try:
+        import plotly  # noqa: F401  (plotly.js is inlined from it)
+    except ImportError:
+        return None
+    front = table["number"][table["pareto"].astype(bool)] if "pareto" in table else []
+    histories = read_histories(run_dir, [int(n) for n in front])
+    title = f"{Path(run_dir).resolve().name}: {len(table)} trials"
+    page = build_report(table, title, reference, analysis, histories)
+    return write_report(Path(run_dir) / REPORT_HTML, page)
+
+
 def read_histories(run_dir: str | os.PathLike, numbers: list[int]) -> dict[int, list[dict]]:
     """The per-epoch `history` of each trial's trials/<n>/metrics.json (absent: skipped)."""
     import json
 
     found = {}
     for number in numbers:
-        path = Path(run_dir, "trials", str(number), "metrics.json")
+        path = Path(run_dir, rf.TRIALS_DIR, str(number), rf.METRICS_FILE)
         if path.is_file():
             history = json.loads(path.read_text()).get("history")
             if isinstance(history, list) and history:
