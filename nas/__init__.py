@@ -3,6 +3,8 @@
     nas.search(space, **settings)   run a search (Optuna samples, Ray Tune trains)
     nas.open_run(path)              the trials table, Pareto front and hypervolume of a run
     nas.load_model(path)            an exported model, in eval mode
+    nas.analyze(path, by=[...])     which design choice wins at which budget
+    nas.compare([path, path, ...])  runs of different spaces side by side
 
 Importing `nas` stays light (no torch, Optuna or Ray): these come from `nas.api` on first
 use. The sub-packages: `nas.engine` runs a search, `nas.runs` reads and writes a run
@@ -14,9 +16,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from nas.api import load_model, open_run, search
+    from nas.api import analyze, compare, load_model, open_run, search
 
-__all__ = ["load_model", "open_run", "search"]
+__all__ = ["analyze", "compare", "load_model", "open_run", "search"]
 
 
 def __getattr__(name: str) -> Any:

@@ -1,4 +1,5 @@
-"""The public Python API: `nas.search`, `nas.open_run` and `nas.load_model`.
+"""The public Python API: `nas.search`, `nas.open_run`, `nas.load_model`, `nas.analyze`
+and `nas.compare`.
 
 Each function imports what it needs when called, so `import nas` stays light.
 
@@ -6,15 +7,17 @@ Each function imports what it needs when called, so `import nas` stays light.
     outcome = nas.search("demo", trials=12, output="results/demo")  # a SearchOutcome
     results = nas.open_run("results/demo")        # .table, .front, .hypervolume, ...
     model = nas.load_model("results/demo/export/7")
+    document, files = nas.analyze("results/demo", by=["family"], budgets=["flops<=5e6"])
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import os
+    from pathlib import Path
 
     from torch import nn
 
@@ -43,7 +46,7 @@ def open_run(
     from nas.runs.results import analyse_study
 
     run = open_folder(path, allow_running=allow_running)
-    return analyse_study(run.read_study(), arch_yaml=arch_yaml)
+    return analyse_study(run.read_study(), arch_yaml=arch_yaml, run_dir=run.path)
 
 
 def search(
@@ -69,3 +72,39 @@ def search(
     for remark in experiment.notes:
         note(f"nas search: {remark}")
     return run_search(experiment)
+
+
+def analyze(
+    path: str | os.PathLike,
+    *,
+    by: Sequence[str] = (),
+    budgets: Sequence[str] = (),
+    band: str | None = None,
+    importance: str | None = "ped-anova",
+    seed: int = 0,
+    write: bool = True,
+) -> tuple[dict[str, Any], list[Path]]:
+    """`nas analyze`: the run's trials grouped by each key of `by` (default `family`),
+    each group's front, error EDF (within `band`, e.g. "flops=1e6:5e6") and best accuracy
+    under each budget ("flops<=5e6") with a bootstrap 95% interval, a winner call per
+    budget, and which keys matter (`importance`: "ped-anova", "fanova" or None). With
+    `write`, also RUN/report.html and plots/analysis-*.png. Returns (document, files)."""
+    from nas.runs.analysis.run import analyze_run
+
+    return analyze_run(path, by, budgets, band, importance, seed, write)
+
+
+def compare(
+    paths: Sequence[str | os.PathLike],
+    *,
+    budgets: Sequence[str] = (),
+    band: str | None = None,
+    seed: int = 0,
+    output: str | os.PathLike | None = None,
+) -> tuple[dict[str, Any], list[Path]]:
+    """`nas compare`: runs as groups, with hypervolumes against a common reference point
+    and a two-sample test of their error distributions; compare.html and
+    plots/compare-*.png go to `output` (default: the first run's folder)."""
+    from nas.runs.analysis.run import compare_runs
+
+    return compare_runs(paths, budgets, band, seed, output)

@@ -14,6 +14,7 @@ from nas.engine.chooser import OptunaChooser
 from nas.engine.config import ExperimentConfig
 from nas.engine.objectives import MEASURED, PROXY, TRAINED, kind_of
 from nas.runs import format as rf
+from nas.runs.atomic import write_text
 
 
 @dataclass
@@ -59,7 +60,10 @@ class TrialPlan:
         arch = sample_architecture(
             self.space, OptunaChooser(trial), f"{self.space.name}-{trial.number}"
         )
-        trial.set_user_attr(rf.ATTR_ARCH, arch.to_dict(run_config=False))
+        # The whole document goes to the trial folder (before building, so a candidate that
+        # fails to build keeps it); the study keeps one line, so the dashboard stays narrow.
+        folder = self.run_dir / rf.TRIALS_DIR / str(trial.number)
+        write_text(folder / rf.ARCH_FILE, arch.to_yaml(run_config=False))
         trial.set_user_attr(rf.ATTR_SUMMARY, arch.summary())
         sampled = time.perf_counter()
         candidate = Candidate(trial, arch, {}, {"sample": sampled - tick})

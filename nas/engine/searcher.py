@@ -31,6 +31,7 @@ import optuna
 from optuna.trial import TrialState
 from ray.tune.search import Searcher
 
+from nas.console import note
 from nas.engine.constraints import broken, violations
 from nas.engine.objectives import (
     metric_key,
@@ -40,7 +41,8 @@ from nas.engine.plan import Candidate, TrialPlan
 from nas.engine.study import count_decided
 from nas.engine.trial import one_line
 from nas.runs import format as rf
-from nas.runs.atomic import write_json, write_text
+from nas.runs.atomic import write_json
+from nas.runs.curves import compact_history, write_tensorboard
 
 
 # Set on trials abandoned by a search that stopped or died; they do not count.
@@ -62,6 +64,7 @@ class StudySearcher(Searcher):
         self.stopped_by_scheduler: set[str] = set()
         self.decided = count_decided(study)
         self.finished = False
+        self.curves_failed = False  # told once, not after every trial
 
     def __getstate__(self) -> dict:
         # Tune pickles its search algorithm into the experiment folder for Tuner.restore,
@@ -78,7 +81,6 @@ class StudySearcher(Searcher):
             except Exception as error:  # a candidate that cannot be built
                 self._finish_failed(trial, one_line(error), {})
                 continue
-            self._write_arch(candidate)
             if self.plan.constraints and self._infeasible(candidate):
                 continue
             self.live[trial_id] = candidate
@@ -257,11 +259,14 @@ class StudySearcher(Searcher):
     ) -> None:
         # Attributes first, the state last: a kill in between leaves a RUNNING trial,
         # which a resume re-runs, never a finished trial with half its record.
-        for key, value in {**attrs, rf.ATTR_STATE: state}.items():
+        history = attrs.get(rf.ATTR_HISTORY) or []
+        compact = {rf.ATTR_HISTORY: compact_history(history)} if history else {}
+        for key, value in {**attrs, **compact, rf.ATTR_STATE: state}.items():
             trial.set_user_attr(key, value)
         self.study.tell(trial, values, state=optuna_state)
         self.decided += 1
-        self._write_metrics(trial.number, state, attrs)
+        self._write_metrics(trial.number, state, attrs)  # the full per-epoch records
+        self._write_curves(trial.number, history)
         self.on_finished(trial.number, state, attrs)
 
     # --- per-trial files ------------------------------------------------------------
@@ -269,11 +274,13 @@ class StudySearcher(Searcher):
     def _trial_dir(self, number: int) -> Path:
         return self.plan.run_dir / rf.TRIALS_DIR / str(number)
 
-    def _write_arch(self, candidate: Candidate) -> None:
-        write_text(
-            self._trial_dir(candidate.number) / rf.ARCH_FILE,
-            candidate.arch.to_yaml(run_config=False),
-        )
+    def _write_curves(self, number: int, history: list[dict]) -> None:
+        try:
+            write_tensorboard(self.plan.run_dir, number, history)
+        except (ImportError, OSError) as error:  # the curves are extra; the trial counts
+            if not self.curves_failed:
+                note(f"nas search: no TensorBoard curves ({one_line(error)})")
+            self.curves_failed = True
 
     def _write_metrics(self, number: int, state: str, attrs: dict[str, Any]) -> None:
         from evaluators.flops import FLOP_CONVENTION

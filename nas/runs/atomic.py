@@ -4,6 +4,10 @@ Each write goes to a temporary file in the same folder (so the rename stays on o
 file system), is flushed and fsynced, then `os.replace`d over the target; the folder is
 fsynced too so the rename itself survives a power cut. A run killed at any moment
 leaves at worst a stray ``.<name>.<random>.tmp`` file, which readers ignore.
+
+The temporary file is created private (mode 0600, as `tempfile.mkstemp` does) and given
+the mode the user's umask allows (0644 under umask 022) before the rename, like any
+file the user writes: a colleague can read the results.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     try:
         yield temporary
         with open(temporary, "rb+") as written:
+            os.fchmod(written.fileno(), 0o666 & ~_umask())
             os.fsync(written.fileno())
         os.replace(temporary, target)
     except BaseException:
@@ -72,6 +77,20 @@ def _strict(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_strict(v) for v in value]
     return value
+
+
+def _umask() -> int:
+    """The process's umask. Linux reports it in /proc; elsewhere it can only be read by
+    setting it, so it is set back at once."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -8,7 +8,9 @@
       trials.csv          one row per trial (rewritten atomically after every trial)
       pareto.csv          the current Pareto front
       trials/<number>/    arch.yaml, metrics.json, weights.safetensors (front members only)
-      plots/              pareto.png, pareto.html, hypervolume.png
+      plots/              pareto.png, hypervolume.png, analysis-<key>-fronts.png/-edf.png
+      report.html         the run on one offline page (front, hypervolume, groups, curves)
+      tensorboard/        trial_<n>/ event files: per-epoch curves (`tensorboard --logdir`)
       export/<number>/    written by `nas export`: arch.yaml, weights.safetensors,
                           metrics.json, README.md, model.onnx, model.torchscript.pt
       report.json         in a `nas report --snapshot` copy: the `--json` document
@@ -27,7 +29,9 @@ EXPORT_DIR = "export"
 ARCH_FILE = "arch.yaml"
 METRICS_FILE = "metrics.json"
 WEIGHTS_FILE = "weights.safetensors"
-PARETO_PNG, PARETO_HTML, HYPERVOLUME_PNG = "pareto.png", "pareto.html", "hypervolume.png"
+PARETO_PNG, HYPERVOLUME_PNG = "pareto.png", "hypervolume.png"
+REPORT_HTML = "report.html"
+TENSORBOARD_DIR = "tensorboard"
 ONNX_FILE, TORCHSCRIPT_FILE, CARD_FILE = "model.onnx", "model.torchscript.pt", "README.md"
 REPORT_JSON = "report.json"
 
@@ -44,12 +48,17 @@ RUN_STORAGE, RUN_STUDY_NAME = "storage", "study_name"
 # Optuna trial user attributes (every value JSON-serialisable).
 ATTR_STATE = "state"  # one of TRIAL_STATES below
 ATTR_METRICS = "metrics"  # {"accuracy": .., "flops": .., "params": .., "latency_ms": .., ...}
-ATTR_ARCH = "arch"  # the architecture as a fixed space document (dict)
+# The architecture as a fixed space document (dict): written by runs before it moved to
+# trials/<n>/arch.yaml (the study keeps only ATTR_SUMMARY); still read when present.
+ATTR_ARCH = "arch"
 ATTR_SUMMARY = "summary"  # one line, e.g. "conv24 | mbconv x2 @48 k5 | attention x2 @96 h4"
 ATTR_ERROR = "error"  # one-line reason for failed / infeasible trials
 ATTR_SECONDS = "seconds"  # {"build": .., "count": .., "train": .., "total": ..}
 ATTR_EPOCHS = "epochs"  # epochs actually trained
-ATTR_HISTORY = "history"  # per-epoch [{"epoch": 1, "accuracy": .., "loss": ..}, ...]
+# Per-epoch metrics, compact (nas/runs/curves.py): {"epoch": [1, 2], "accuracy": [..], ...},
+# 4 significant digits; older runs: [{"epoch": 1, "accuracy": .., ...}, ...]. The full
+# records are in trials/<n>/metrics.json; the curves also in RUN/tensorboard/trial_<n>/.
+ATTR_HISTORY = "history"
 ATTR_CONSTRAINTS = "constraints"  # Optuna constraint values, <= 0 means satisfied
 # Added by the search (issue 4). A trial abandoned by a search that stopped or was killed:
 # state "failed", error "interrupted: ...", and this set to true. It does not count towards

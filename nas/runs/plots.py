@@ -1,5 +1,5 @@
 """The run's pictures: the front over all trials, hypervolume versus trials, and an
-interactive front (Optuna's plotly figure) when plotly is installed.
+offline report.html (nas/runs/html) when plotly is installed.
 
 Matplotlib is used through its object API (`Figure` + the Agg canvas), never pyplot, so
 drawing touches no global state and works in any thread or headless process.
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import os
-import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +18,6 @@ from nas.runs.atomic import atomic_path
 from nas.runs.pareto import MAXIMIZE, MINIMIZE
 
 if TYPE_CHECKING:
-    import optuna
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
@@ -30,19 +28,17 @@ _MAX_LABELS = 12  # front points labelled with their trial number; more would ov
 
 
 def write_plots(
-    run_dir: str | os.PathLike, results: RunResults, study: optuna.Study | None = None
+    run_dir: str | os.PathLike, results: RunResults, *, report: bool = True
 ) -> list[Path]:
-    """Writes plots/pareto.png, plots/hypervolume.png and, with plotly and a study,
-    plots/pareto.html. Returns the files written."""
+    """Writes plots/pareto.png, plots/hypervolume.png and, with `report` (and plotly),
+    RUN/report.html. Returns the files written."""
     folder = Path(run_dir) / rf.PLOTS_DIR
     written = [
         _save(pareto_figure(results), folder / rf.PARETO_PNG),
         _save(hypervolume_figure(results), folder / rf.HYPERVOLUME_PNG),
     ]
-    if study is not None:
-        html = write_pareto_html(results, study, folder / rf.PARETO_HTML)
-        written += [html] if html else []
-    return written
+    page = write_report_page(run_dir, results) if report else None
+    return written + ([page] if page else [])
 
 
 def plot_axes(results: RunResults) -> tuple[str, str]:
@@ -116,45 +112,21 @@ def hypervolume_figure(results: RunResults) -> Figure:
     return figure
 
 
-def write_pareto_html(results: RunResults, study: optuna.Study, path: Path) -> Path | None:
-    """Optuna's interactive front (plotly), self-contained; None when plotly is missing."""
-    try:
-        import optuna.visualization as visualization
-    except ImportError:
-        return None
-    if not visualization.is_available():
-        return None
-    x, y = plot_axes(results)
-    names = [o.name for o in results.objectives]
-    shown = names if len(names) <= 3 else [x, y]
-    table = results.table
-    recorded = dict(zip(table["number"], table[shown].itertuples(index=False)))
-    eligible = set(table["number"][table["state"] == rf.COMPLETE])
-    positions = [names.index(n) for n in shown]
-    values = {}
-    for trial in study.get_trials(deepcopy=False):
-        if trial.state.name == "COMPLETE":  # Optuna plots every one: each needs its values
-            ours = [float(v) for v in recorded.get(trial.number, [math.nan] * len(shown))]
-            told = [float(trial.values[i]) for i in positions] if trial.values else ours
-            point = [a if math.isfinite(a) else b for a, b in zip(ours, told)]
-            if not all(map(math.isfinite, point)):
-                return None
-            values[trial.number] = point
-    if not values:  # nothing to draw (Optuna would also log a warning)
-        return None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # constraints_func is flagged experimental
-        figure = visualization.plot_pareto_front(
-            study,
-            target_names=shown,
-            targets=lambda trial: values[trial.number],
-            constraints_func=lambda trial: [0.0 if trial.number in eligible else 1.0],
-        )
-    if len(shown) == 2 and x in _LOG_SCALE and x == shown[0]:
-        figure.update_xaxes(type="log")
-    with atomic_path(path) as temporary:
-        figure.write_html(temporary, include_plotlyjs=True)  # opens offline
-    return path
+def write_report_page(run_dir: str | os.PathLike, results: RunResults) -> Path | None:
+    """RUN/report.html (nas/runs/html), with the trials grouped by family when the
+    architectures are in the table; None when it cannot be drawn (no plotly)."""
+    from nas.runs.analysis.analyze import analyze_table
+    from nas.runs.analysis.objectives import Goal
+    from nas.runs.html.report import write_run_report
+    from search_space.errors import SpaceError
+
+    goals = [Goal(o.name, o.direction) for o in results.objectives]
+    try:  # cheap statistics only: importances are `nas analyze`'s
+        analysis = analyze_table(results.table, goals, evaluator=None)
+    except (SpaceError, KeyError):  # no architectures recorded, or no accuracy/FLOPs
+        analysis = None
+    reference = ", ".join(f"{k}={_number(v)}" for k, v in results.reference_dict().items())
+    return write_run_report(run_dir, results.table, reference, analysis)
 
 
 def _figure() -> tuple[Figure, Axes]:

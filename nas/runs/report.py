@@ -83,17 +83,19 @@ def format_report(results: RunResults, run_dir: str | os.PathLike) -> str:
 def report_run(
     run_dir: str | os.PathLike, *, plots: bool = True, redraw: bool = False
 ) -> tuple[RunResults, list[Path]]:
-    """Opens and analyses a finished run. With `plots`, redraws RUN/plots/ when a picture
-    is missing or older than the study database (or always, with `redraw`); returns the
-    analysis and the files written."""
+    """Opens and analyses a finished run. With `plots`, redraws RUN/plots/ and
+    RUN/report.html when one is missing or older than the study database (or always,
+    with `redraw`); returns the analysis and the files written."""
     run = open_run(run_dir)
-    results = analyse_study(run.read_study(), arch_yaml=False)
+    draw = plots and (redraw or plots_are_stale(run.path, run.storage))
+    # The architectures (arch_yaml) are read only for report.html's grouping by family.
+    results = analyse_study(run.read_study(), arch_yaml=draw, run_dir=run.path)
     written: list[Path] = []
-    if plots and (redraw or plots_are_stale(run.path, run.storage)):
+    if draw:
         from nas.runs.plots import write_plots
 
-        try:  # the interactive plot is Optuna's: it needs the real study
-            written = write_plots(run.path, results, run.load_study())
+        try:
+            written = write_plots(run.path, results)
         except OSError as error:  # a read-only copy of a run still reports
             from nas.console import note
 
@@ -104,6 +106,7 @@ def report_run(
 def plots_are_stale(run_dir: Path, storage: str) -> bool:
     """A picture is missing, or the SQLite study changed after it was drawn."""
     pictures = [run_dir / rf.PLOTS_DIR / name for name in (rf.PARETO_PNG, rf.HYPERVOLUME_PNG)]
+    pictures.append(run_dir / rf.REPORT_HTML)
     database = run_dir / rf.STUDY_FILE
     if not all(p.is_file() for p in pictures) or not storage.startswith("sqlite"):
         return True
@@ -114,10 +117,10 @@ def write_snapshot(run_dir: str | os.PathLike, destination: str | os.PathLike) -
     """Copies a run's small, text-and-picture part to `destination` (the README's
     reference run): config, run.json, fresh trials/pareto tables, report.json, the PNG
     plots, and each Pareto trial's arch.yaml and metrics.json. Never the study database,
-    weights or the (large, self-contained) HTML plot."""
+    weights or the (large, self-contained) report.html."""
     run = open_run(run_dir)
     study = run.read_study()
-    results = analyse_study(study)
+    results = analyse_study(study, run_dir=run.path)
     from nas.runs.plots import write_plots
 
     write_plots(run.path, results)

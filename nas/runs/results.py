@@ -9,7 +9,9 @@ from __future__ import annotations
 import functools
 import json
 import math
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -88,16 +90,22 @@ class RunResults:
         return {o.name: v for o, v in zip(self.objectives, self.reference_point)}
 
 
-def analyse_study(study: optuna.Study, *, arch_yaml: bool = True) -> RunResults:
+def analyse_study(
+    study: optuna.Study, *, arch_yaml: bool = True, run_dir: str | os.PathLike | None = None
+) -> RunResults:
     """Builds the trials table, the front and the hypervolume history. `arch_yaml=False`
-    leaves the arch_yaml column empty (YAML-dumping 1,000 architectures takes a second)."""
+    leaves the arch_yaml column empty (YAML-dumping 1,000 architectures takes a second).
+
+    The architecture is read from the trial's `arch` attribute (runs written before it
+    moved out of the study), else from `run_dir`/trials/<n>/arch.yaml."""
     import pandas as pd
 
     objectives = study_objectives(study)
     names = [o.name for o in objectives]
     directions = [o.direction for o in objectives]
     trials = sorted(study.get_trials(deepcopy=False), key=lambda t: t.number)
-    rows = [_trial_row(trial, objectives, arch_yaml) for trial in trials]
+    folder = Path(run_dir) / rf.TRIALS_DIR if arch_yaml and run_dir is not None else None
+    rows = [_trial_row(trial, objectives, arch_yaml, folder) for trial in trials]
     points = [[row[n] for n in names] if _eligible(row, names) else None for row in rows]
     reference, fixed = _reference(study, objectives, [p for p in points if p is not None])
     history = hypervolume_history(points, reference, directions)
@@ -127,7 +135,10 @@ def _eligible(row: dict[str, Any], names: list[str]) -> bool:
 
 
 def _trial_row(
-    trial: optuna.trial.FrozenTrial, objectives: list[Objective], arch_yaml: bool
+    trial: optuna.trial.FrozenTrial,
+    objectives: list[Objective],
+    arch_yaml: bool,
+    trials_dir: Path | None = None,
 ) -> dict[str, Any]:
     attrs = trial.user_attrs
     metrics = _flatten(attrs.get(rf.ATTR_METRICS) or {})
@@ -149,7 +160,9 @@ def _trial_row(
         "datetime_complete": finished.isoformat() if finished else None,
         "duration_s": trial.duration.total_seconds() if trial.duration else None,
         "error": attrs.get(rf.ATTR_ERROR),
-        "arch_yaml": _arch_yaml(attrs.get(rf.ATTR_ARCH)) if arch_yaml else None,
+        "arch_yaml": _arch_yaml(attrs.get(rf.ATTR_ARCH), trials_dir, trial.number)
+        if arch_yaml
+        else None,
     }
 
 
@@ -164,9 +177,24 @@ def _flatten(metrics: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def _arch_yaml(arch: Any) -> str | None:
-    # The search rewrites trials.csv after every trial: dump each architecture once.
-    return _yaml_of(json.dumps(arch)) if isinstance(arch, dict) else None
+def _arch_yaml(arch: Any, trials_dir: Path | None, number: int) -> str | None:
+    if isinstance(arch, dict):  # a run written when the study kept the whole document
+        # The search rewrites trials.csv after every trial: dump each architecture once.
+        return _yaml_of(json.dumps(arch))
+    if trials_dir is None:
+        return None
+    path = trials_dir / str(number) / rf.ARCH_FILE
+    try:
+        return _file_text(str(path), path.stat().st_mtime_ns)
+    except OSError:  # not sampled yet, or a folder copied without its trials/
+        return None
+
+
+@functools.lru_cache(maxsize=8192)
+def _file_text(path: str, mtime_ns: int) -> str:
+    # Keyed on the modification time: a file written again is read again.
+    with open(path, encoding="utf-8") as handle:
+        return handle.read()
 
 
 @functools.lru_cache(maxsize=8192)

@@ -21,7 +21,7 @@ def write_tables(
     run_dir: str | os.PathLike, study: optuna.Study, results: RunResults | None = None
 ) -> RunResults:
     """Writes trials.csv and pareto.csv atomically; returns the analysis behind them."""
-    results = results or analyse_study(study)
+    results = results or analyse_study(study, run_dir=run_dir)
     write_csv(Path(run_dir) / rf.TRIALS_CSV, results.table)
     write_csv(Path(run_dir) / rf.PARETO_CSV, results.front)
     return results
@@ -62,10 +62,10 @@ def update_run_folder(
 ) -> RunResults:
     """After each trial: fix the reference point if it was open, rewrite the tables,
     prune dominated weights, redraw the plots. One analysis serves all four."""
-    results = analyse_study(study)
+    results = analyse_study(study, run_dir=run_dir)
     fix_reference_point(study, results)
     write_tables(run_dir, study, results)
     prune_weights(run_dir, study, results, keep_ranks=keep_ranks)
     if plots:
-        write_plots(run_dir, results, study)
+        write_plots(run_dir, results)
     return results

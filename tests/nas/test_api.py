@@ -25,7 +25,7 @@ def test_importing_nas_loads_no_torch_optuna_or_ray() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
-    assert sorted(nas.__all__) == ["load_model", "open_run", "search"]
+    assert sorted(nas.__all__) == ["analyze", "compare", "load_model", "open_run", "search"]
 
 
 def test_open_run_gives_what_the_report_prints(request, tmp_path) -> None:

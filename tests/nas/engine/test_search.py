@@ -114,7 +114,8 @@ def test_a_seeded_search_records_every_outcome(nas, write_space, tmp_path, monke
     for number in (2, 3):
         metrics = trials[number].user_attrs[rf.ATTR_METRICS]
         assert 0.0 <= metrics["accuracy"] <= 1.0
-        assert len(trials[number].user_attrs[rf.ATTR_HISTORY]) == 1
+        assert trials[number].user_attrs[rf.ATTR_HISTORY]["epoch"] == [1]
+        assert (run / rf.TENSORBOARD_DIR / f"trial_{number}").is_dir()
     front = [row["number"] for row in outcome["pareto"]]
     assert front and set(front) <= {2, 3}
     for number in front:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import optuna
 import pytest
+import yaml
 from optuna.trial import TrialState
 from ray.tune.search import Searcher
 
@@ -17,8 +18,22 @@ from nas.engine.plan import TrialPlan
 from nas.engine.searcher import StudySearcher
 from nas.engine.study import count_decided, recover_interrupted
 from nas.runs import format as rf
-from search_space import load_space, sample_architecture
+from search_space import load_architecture, load_space, sample_architecture
 from search_space.sampling import FixedChooser
+
+
+def summary_of(document: dict) -> str:
+    return load_architecture(document).summary()
+
+
+def scalars(folder: Path, tag: str) -> list[tuple[int, float]]:
+    """(step, value) of `tag` in the TensorBoard event files of `folder`, read back."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(folder))
+    events.Reload()
+    return [(e.step, pytest.approx(e.value)) for e in events.Scalars(tag)]
+
 
 SPACE = {
     "name": "tiny",
@@ -159,7 +174,21 @@ def test_a_trial_stopped_by_asha_keeps_its_last_epoch(setup) -> None:
     assert trial.user_attrs[rf.ATTR_STATE] == rf.STOPPED_EARLY
     assert trial.user_attrs[rf.ATTR_METRICS]["accuracy"] == 0.5
     assert trial.user_attrs[rf.ATTR_EPOCHS] == 2
-    assert [h["epoch"] for h in trial.user_attrs[rf.ATTR_HISTORY]] == [1, 2]
+    # The study keeps the curves compact (one list per metric); metrics.json the records.
+    assert trial.user_attrs[rf.ATTR_HISTORY] == {
+        "epoch": [1, 2],
+        "accuracy": [0.4, 0.5],
+        "loss": [1.5, 1.2],
+    }
+    folder = searcher.plan.run_dir / rf.TRIALS_DIR / "0"
+    assert json.loads((folder / rf.METRICS_FILE).read_text())["history"] == [epoch, second]
+    assert rf.ATTR_ARCH not in trial.user_attrs  # the document is in arch.yaml
+    arch = yaml.safe_load((folder / rf.ARCH_FILE).read_text())
+    assert summary_of(arch) == trial.user_attrs[rf.ATTR_SUMMARY]
+    assert scalars(searcher.plan.run_dir / rf.TENSORBOARD_DIR / "trial_0", "loss") == [
+        (1, 1.5),
+        (2, 1.2),
+    ]
 
 
 def test_a_trial_cut_off_by_the_end_of_the_experiment_is_left_for_recovery(setup) -> None:

@@ -1,0 +1,130 @@
+"""`nas analyze` and `nas compare` on run folders: read, analyse, draw, write the page.
+
+document, written = analyze_run("results/demo", keys=["family"], budgets=["flops<=5e6"])
+document, written = compare_runs(["results/conv", "results/hybrid"])
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from nas.runs import format as rf
+from nas.runs.analysis.analyze import DEFAULT_KEYS, RunTable, analyze_table, compare_tables
+from nas.runs.analysis.bootstrap import Budget, parse_budget
+from nas.runs.analysis.edf import Band, parse_band
+from nas.runs.analysis.source import RunSource, open_source
+from search_space.errors import SpaceError
+
+COMPARE_HTML = "compare.html"
+
+
+def _budgets(texts: Sequence[str], source: RunSource) -> list[Budget]:
+    budgets = [parse_budget(t) for t in texts]
+    for budget in budgets:
+        _require_column(budget.column, f"budget {budget}", source)
+    return budgets
+
+
+def _band(text: str | None, source: RunSource) -> Band | None:
+    band = parse_band(text) if text else None
+    if band is not None:
+        _require_column(band.column, f"band {band}", source)
+    return band
+
+
+def _require_column(column: str, what: str, source: RunSource) -> None:
+    if column not in source.table.columns:
+        numeric = [c for c in ("flops", "params", "latency_ms") if c in source.table.columns]
+        raise SpaceError(
+            f"{what}: {source.path} recorded no {column!r}; use one of {', '.join(numeric)}"
+        )
+
+
+def analyze_run(
+    path: str | os.PathLike,
+    keys: Sequence[str] = DEFAULT_KEYS,
+    budgets: Sequence[str] = (),
+    band: str | None = None,
+    evaluator: str | None = "ped-anova",
+    seed: int = 0,
+    write: bool = True,
+) -> tuple[dict[str, Any], list[Path]]:
+    """The analysis document of the run at `path`; with `write`, also its pictures
+    (plots/analysis-<key>-*.png) and RUN/report.html. Returns (document, files)."""
+    source = open_source(path)
+    document = analyze_table(
+        source.table,
+        source.goals,
+        list(keys) or DEFAULT_KEYS,
+        _budgets(budgets, source),
+        _band(band, source),
+        seed,
+        evaluator,
+    )
+    document["run"] = str(path)
+    return document, (_write_analysis(source, document) if write else [])
+
+
+def _write_analysis(source: RunSource, document: dict[str, Any]) -> list[Path]:
+    from nas.runs.analysis.plots import write_analysis_plots
+    from nas.runs.html.report import write_run_report
+
+    try:
+        written = write_analysis_plots(document, source.path / rf.PLOTS_DIR)
+        page = write_run_report(source.path, source.table, source.reference_text(), document)
+    except OSError as error:  # a read-only copy of a run is still analysed
+        from nas.console import note
+
+        note(f"nas analyze: pictures not written ({error})")
+        return []
+    return written + ([page] if page else [])
+
+
+def compare_runs(
+    paths: Sequence[str | os.PathLike],
+    budgets: Sequence[str] = (),
+    band: str | None = None,
+    seed: int = 0,
+    output: str | os.PathLike | None = None,
+) -> tuple[dict[str, Any], list[Path]]:
+    """Runs as groups (see `compare_tables`). Pictures and compare.html go to `output`
+    (default: the first run's folder); output="" writes nothing."""
+    if len(paths) < 2:
+        raise SpaceError("nas compare needs at least two run folders")
+    sources = [open_source(p) for p in paths]
+    goals = sources[0].goals
+    for source in sources[1:]:
+        if [g.name for g in source.goals] != [g.name for g in goals]:
+            raise SpaceError(
+                f"{source.path}: objectives {[g.name for g in source.goals]} differ from "
+                f"{sources[0].path}'s {[g.name for g in goals]}; compare runs with the same ones"
+            )
+    names = _unique_names(sources)
+    runs = [RunTable(n, s.table, s.reference) for n, s in zip(names, sources)]
+    document = compare_tables(
+        runs, goals, _budgets(budgets, sources[0]), _band(band, sources[0]), seed
+    )
+    folder = sources[0].path if output is None else Path(output) if output != "" else None
+    return document, (_write_comparison(document, folder) if folder is not None else [])
+
+
+def _unique_names(sources: Sequence[RunSource]) -> list[str]:
+    names = [s.name for s in sources]
+    if len(set(names)) == len(names):
+        return names
+    return [str(s.path) for s in sources]
+
+
+def _write_comparison(document: dict[str, Any], folder: Path) -> list[Path]:
+    from nas.runs.analysis.plots import write_comparison_plots
+    from nas.runs.html.report import build_comparison, write_report
+
+    written = write_comparison_plots(document, folder / rf.PLOTS_DIR)
+    try:
+        page = build_comparison(document)
+    except ImportError:  # no plotly: the PNGs only
+        return written
+    return [*written, write_report(folder / COMPARE_HTML, page)]

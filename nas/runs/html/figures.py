@@ -1,0 +1,148 @@
+"""Plotly figures of a run as plain dicts (no plotly Python objects: faster to build, and
+the JSON is exactly what the page hands to plotly.js).
+
+The front matches plots/pareto.png: FLOPs on a log x axis, accuracy up. Hover shows the
+trial, accuracy, FLOPs, params and the one-line architecture (nothing else: a long
+hover label is one plotly drops).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+_HOVER = (
+    "trial %{customdata[0]}<br>accuracy %{y:.4f}<br>FLOPs %{x:.4s}"
+    "<br>params %{customdata[1]:.4s}<br>%{customdata[2]}<extra></extra>"
+)
+_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")
+
+
+def _layout(title: str, x: str, y: str, log_x: bool = False, **extra: Any) -> dict[str, Any]:
+    xaxis: dict[str, Any] = {"title": {"text": x}, "type": "log" if log_x else "linear"}
+    return {
+        "title": {"text": title, "font": {"size": 14}, "x": 0.01, "xanchor": "left"},
+        "xaxis": xaxis,
+        "yaxis": {"title": {"text": y}},
+        "hovermode": "closest",
+        "margin": {"l": 60, "r": 20, "t": 40, "b": 50},
+        "legend": {"orientation": "h", "y": -0.2},
+        **extra,
+    }
+
+
+def _points(rows: pd.DataFrame, name: str, **style: Any) -> dict[str, Any]:
+    params = rows["params"] if "params" in rows else pd.Series(np.nan, rows.index)
+    summary = rows["summary"] if "summary" in rows else pd.Series("", rows.index)
+    return {
+        "type": "scatter",
+        "mode": "markers",
+        "name": f"{name} ({len(rows)})",
+        "x": rows["flops"].tolist(),
+        "y": rows["accuracy"].tolist(),
+        "customdata": [
+            [int(n), float(p), str(s) if isinstance(s, str) else ""]
+            for n, p, s in zip(rows["number"], params, summary)
+        ],
+        "hovertemplate": _HOVER,
+        **style,
+    }
+
+
+def front_figure(table: pd.DataFrame) -> dict[str, Any]:
+    """Every trial with values; the front (the `pareto` column) in red, as a staircase."""
+    shown = table[table["flops"].notna() & table["accuracy"].notna()]
+    on_front = shown["pareto"].astype(bool) if "pareto" in shown else shown["state"].eq("")
+    data = []
+    for state, color, symbol in (
+        ("complete", "#999999", "circle"),
+        ("infeasible", "#ff7f0e", "x"),
+        ("stopped_early", "#cccccc", "triangle-down"),
+    ):
+        rows = shown[(shown["state"] == state) & ~on_front]
+        if len(rows):
+            data.append(_points(rows, state, marker={"color": color, "symbol": symbol, "size": 7}))
+    front = shown[on_front].sort_values("flops")
+    style = {"mode": "lines+markers", "line": {"shape": "hv", "color": "#d62728"}}
+    data.append(_points(front, "Pareto front", marker={"color": "#d62728", "size": 9}, **style))
+    title = f"{len(front)} Pareto-optimal of {len(table)} trials"
+    axis = "FLOPs (1 multiply-add = 1 FLOP, log scale)"
+    return {"data": data, "layout": _layout(title, axis, "accuracy (higher is better)", True)}
+
+
+def hypervolume_figure(table: pd.DataFrame, reference: str) -> dict[str, Any]:
+    trace = {
+        "type": "scatter",
+        "mode": "lines",
+        "line": {"shape": "hv"},
+        "x": table["number"].tolist(),
+        "y": table["hypervolume"].tolist() if "hypervolume" in table else [],
+        "name": "hypervolume",
+        "hovertemplate": "after trial %{x}: %{y:.4g}<extra></extra>",
+    }
+    layout = _layout(f"hypervolume vs trials (reference: {reference})", "trial", "hypervolume")
+    return {"data": [trace], "layout": layout}
+
+
+def group_fronts_figure(groups: list[dict[str, Any]], title: str) -> dict[str, Any]:
+    """Each group's front (from an analysis document) as a staircase, one colour each."""
+    data = []
+    for i, group in enumerate(groups):
+        rows = pd.DataFrame(
+            group["front"], columns=["number", "accuracy", "flops", "params", "summary"]
+        )
+        color = _COLORS[i % len(_COLORS)]
+        style = {"mode": "lines+markers", "line": {"shape": "hv", "color": color}}
+        data.append(_points(rows, str(group["label"]), marker={"color": color, "size": 8}, **style))
+    axis = "FLOPs (log scale)"
+    return {"data": data, "layout": _layout(title, axis, "accuracy (higher is better)", True)}
+
+
+def edf_figure(groups: list[dict[str, Any]], title: str) -> dict[str, Any]:
+    """Each group's error EDF, F(e) = fraction of its models with error <= e."""
+    data = []
+    for i, group in enumerate(groups):
+        edf = group["edf"]
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "line": {"shape": "hv", "color": _COLORS[i % len(_COLORS)]},
+                "name": f"{group['label']} (n={group['complete']})",
+                "x": [0.0, *edf["error"]],
+                "y": [0.0, *edf["fraction"]],
+                "hovertemplate": "error <= %{x:.3f}: %{y:.0%}<extra>"
+                + str(group["label"])
+                + "</extra>",
+            }
+        )
+    band = groups[0]["edf"].get("band") if groups else None
+    axis = "error = 1 - accuracy" + (f" ({band})" if band else "")
+    layout = _layout(title, axis, "cumulative fraction of models", yaxis={"range": [0, 1.02]})
+    return {"data": data, "layout": layout}
+
+
+def learning_curves_figure(
+    histories: dict[int, list[dict[str, Any]]], metric: str
+) -> dict[str, Any]:
+    """`metric` per epoch for each trial in `histories` (the front's members)."""
+    data = []
+    for number, history in sorted(histories.items()):
+        epochs = [h.get("epoch") for h in history if h.get(metric) is not None]
+        values = [h[metric] for h in history if h.get(metric) is not None]
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": f"#{number}",
+                "x": epochs,
+                "y": values,
+                "hovertemplate": f"trial {number}, epoch %{{x}}: %{{y:.4f}}<extra></extra>",
+            }
+        )
+    return {
+        "data": data,
+        "layout": _layout(f"validation {metric} per epoch (front)", "epoch", metric),
+    }
