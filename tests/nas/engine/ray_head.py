@@ -27,10 +27,10 @@ class RayHead:
         command = [str(ray), "start", "--head", "--block", f"--port={self.port}"]
         command += ["--node-ip-address=127.0.0.1", f"--num-cpus={cpus}", "--disable-usage-stats"]
         command += ["--include-dashboard=false", f"--temp-dir={self.root / 'ray'}"]
-        self.log = open(self.root / "ray-start.log", "w")
-        self.process = subprocess.Popen(
-            command, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
-        )
+        with open(self.root / "ray-start.log", "w") as log:  # the child keeps its own copy
+            self.process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
         self.record = self.root / "ray" / "ray_current_cluster"  # written once it is up
 
     @property
@@ -52,4 +52,3 @@ class RayHead:
 
     def close(self) -> None:
         self.kill()
-        self.log.close()

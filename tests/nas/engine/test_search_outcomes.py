@@ -21,8 +21,8 @@ import pandas as pd
 import pytest
 
 from nas import run_format as rf
-from tests.nas.ray_head import RayHead
-from tests.nas.test_search import SPACE, _study
+from tests.nas.engine.ray_head import RayHead
+from tests.nas.engine.test_search import SPACE, _study
 
 TERMINAL = (rf.COMPLETE, rf.FAILED, rf.INFEASIBLE, rf.STOPPED_EARLY)
 
@@ -34,7 +34,7 @@ def _command(space: Path, run: Path, *flags: object) -> list[str]:
 
 
 def _env(**extra: str) -> dict[str, str]:
-    root = str(Path(__file__).resolve().parents[2])
+    root = str(Path(__file__).resolve().parents[3])
     path = root + os.pathsep + os.environ.get("PYTHONPATH", "")
     return {**os.environ, "PYTHONPATH": path, **extra}
 
@@ -100,7 +100,7 @@ def test_a_search_where_no_trial_completes_exits_1_and_shows_retries(write_space
     """Trial 0's worker is killed once (retried, then it raises); trial 1 raises."""
     space, run = write_space(SPACE), tmp_path / "run"
     process = subprocess.run(
-        _command(space, run, "--trials", 2, "--max-concurrent", 1, "--max-retries", 1, "--no-plots"),
+        _command(space, run, "--trials", 2, "--max-concurrent", 1, "--max-retries", 1),
         capture_output=True,
         text=True,
         env=_env(NAS_TEST_KILL_TRIALS="0", NAS_TEST_FAIL_TRIALS="0,1"),
@@ -179,7 +179,7 @@ def test_a_lost_cluster_stops_the_search_with_a_resume_hint(nas, write_space, tm
         try:
             _wait_for_a_finished_trial(process, run)
             head.kill()
-            out, err = process.communicate(timeout=300)  # Ray alone would give up after 60 s
+            _, err = process.communicate(timeout=300)  # Ray alone would give up after 60 s
         finally:
             if process.poll() is None:
                 process.kill()

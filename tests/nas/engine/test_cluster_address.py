@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.nas.test_search import SPACE
+from tests.nas.engine.test_search import SPACE
 
 
 class Listener:
@@ -119,7 +119,11 @@ def test_auto_never_joins_another_processs_private_ray(nas, write_space, tmp_pat
     code = "import ray, sys; ray.init(num_cpus=1); print('up', flush=True); sys.stdin.read()"
     env = {k: v for k, v in os.environ.items() if k not in ("RAY_TMPDIR", "RAY_ADDRESS")}
     other = subprocess.Popen(
-        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
+        [sys.executable, "-c", code],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     monkeypatch.setenv("RAY_TMPDIR", str(tmp_path))  # ours: no `ray start` record there
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
@@ -155,5 +159,5 @@ def test_ctrl_c_while_waiting_for_an_address_stops_at_once(write_space, tmp_path
 
 
 def _env() -> dict[str, str]:
-    root = str(Path(__file__).resolve().parents[2])
+    root = str(Path(__file__).resolve().parents[3])
     return {**os.environ, "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
