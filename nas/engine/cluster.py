@@ -39,19 +39,32 @@ RAY_ENV = {
 TEST_ENV = (FAIL_ENV, KILL_ENV)  # test-only fault injection, see nas/engine/trial.py
 
 
+def check_address(address: str | None) -> str | None:
+    """HOST:PORT of the Ray cluster at `address` ("auto" resolved), after checking that a
+    Ray GCS answers there (one SpaceError line otherwise); None for Ray in this process."""
+    if not address:
+        return None
+    target = resolve_address(address)
+    label = f"--address {address}" + (f" (found {target})" if target != address else "")
+    find_cluster(target, label)
+    return target
+
+
 @contextlib.contextmanager
 def ray_session(
-    address: str | None, *, resume_hint: str = "", verbose: bool = False
+    address: str | None,
+    target: str | None = None,
+    *,
+    resume_hint: str = "",
+    verbose: bool = False,
 ) -> Iterator[ClusterWatch | None]:
     """Ray for the duration of the search; a Ray started here is shut down after.
 
-    With an `address`, yields the watch on that cluster (`on_abandon` may be set: it runs
-    when the search cannot stop by itself after the cluster went away).
+    `target` is `check_address(address)` (asked here when not given). With an address,
+    yields the watch on that cluster (`on_abandon` may be set: it runs when the search
+    cannot stop by itself after the cluster went away).
     """
-    target = resolve_address(address) if address else None
-    if target:
-        label = f"--address {address}" + (f" (found {target})" if target != address else "")
-        find_cluster(target, label)
+    target = target or check_address(address)
     started = _init_ray(target, address, verbose)
     watch = ClusterWatch(target, _lost_message(address, target, resume_hint)) if target else None
     try:

@@ -33,7 +33,7 @@ from typing import Any
 
 import optuna
 
-from nas.engine.cluster import plan_resources, ray_session, sigterm_as_sigint
+from nas.engine.cluster import check_address, plan_resources, ray_session, sigterm_as_sigint
 from nas.engine.config import ExperimentConfig
 from nas.engine.objectives import needs_training
 from nas.engine.outcome import SearchOutcome
@@ -74,6 +74,7 @@ def run_search(
     started = time.monotonic()
     _quiet_libraries(verbose)
     check_run_folder(experiment.run_dir, experiment.resume)
+    target = check_address(experiment.search.address)  # seconds, before the data is read
     seeds = seed_params(experiment) if not experiment.resume else []
     if needs_training(experiment.search.objectives):
         check_data(experiment)
@@ -81,7 +82,7 @@ def run_search(
     # recorded in its trial instead, and stdout stays clean for --json.
     hint = f"continue with: nas search --resume --output {experiment.run_dir}"
     stdout = contextlib.nullcontext() if verbose else contextlib.redirect_stdout(_Discard())
-    session = ray_session(experiment.search.address, resume_hint=hint, verbose=verbose)
+    session = ray_session(experiment.search.address, target, resume_hint=hint, verbose=verbose)
     with stdout, session as watch:
         resources = plan_resources(experiment.search)
         if on_start is not None:
