@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from nas import run_format as rf
+from nas.runs import format as rf
 from tests.nas.engine.ray_head import RayHead
 from tests.nas.engine.test_search import SPACE, _study
 
