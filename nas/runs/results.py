@@ -171,7 +171,7 @@ def _trial_row(
         "datetime_complete": finished.isoformat() if finished else None,
         "duration_s": trial.duration.total_seconds() if trial.duration else None,
         "error": attrs.get(rf.ATTR_ERROR),
-        "attempts": attrs.get(rf.ATTR_ATTEMPTS, 1 if state in rf.TERMINAL_STATES else None),
+        "attempts": attrs.get(rf.ATTR_ATTEMPTS),  # blank: never handed to a worker
         "retry_of": attrs.get(rf.ATTR_RETRY_OF),
         "arch_yaml": _arch_yaml(attrs.get(rf.ATTR_ARCH)) if arch_yaml else None,
     }

@@ -96,23 +96,22 @@ def test_live_view_summary_and_report_give_the_same_numbers(nas, write_space, tm
 
 
 @pytest.mark.slow
-def test_a_search_where_no_trial_completes_exits_1_and_shows_retries(write_space, tmp_path):
-    """Trial 0's worker is killed once (retried, then it raises); trial 1 raises."""
+def test_a_search_where_no_trial_completes_exits_1(write_space, tmp_path):
     space, run = write_space(SPACE), tmp_path / "run"
     process = subprocess.run(
         _command(space, run, "--trials", 2, "--max-concurrent", 1, "--max-retries", 1),
         capture_output=True,
         text=True,
-        env=_env(NAS_TEST_KILL_TRIALS="0", NAS_TEST_FAIL_TRIALS="0,1"),
+        env=_env(NAS_TEST_FAIL_TRIALS="0,1"),
         timeout=600,
     )
     assert process.returncode == 1, process.stderr
     last = process.stderr.strip().splitlines()[-1]
     assert "no trial completed" in last and "2 failed" in last, process.stderr
-    assert re.search(r"^trials: 2/2 \(2 failed; 1 retried\)", process.stdout, re.M), process.stdout
-    table = pd.read_csv(run / rf.TRIALS_CSV).set_index("number")
+    assert re.search(r"^trials: 2/2 \(2 failed\) in ", process.stdout, re.M), process.stdout
+    table = pd.read_csv(run / rf.TRIALS_CSV)
     assert list(table["state"]) == [rf.FAILED, rf.FAILED]
-    assert table.loc[0, "attempts"] == 2 and table.loc[1, "attempts"] == 1
+    assert list(table["attempts"]) == [1, 1]
     assert "Traceback" not in process.stderr and " ERROR " not in process.stderr
 
 
