@@ -100,8 +100,6 @@ def _init_ray(target: str | None, address: str | None, verbose: bool) -> bool:
     import ray
 
     os.environ.update(RAY_ENV)
-    if not verbose:  # Ray's C++ core prints its warnings to this process's stderr
-        os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")
     env = {**RAY_ENV, **{k: os.environ[k] for k in TEST_ENV if k in os.environ}}
     options = {
         "log_to_driver": verbose,
