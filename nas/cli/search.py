@@ -12,6 +12,7 @@ from typing import Any
 
 from nas.console import human, print_json
 from nas.engine.samplers import SAMPLERS
+from nas.runs import format as rf
 
 # flag destination -> (section, key) in the experiment config
 _FLAGS = {
@@ -100,6 +101,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="do not redraw plots after every trial",
     )
     p.add_argument("--json", action="store_true", help="print one JSON document at the end")
+    p.add_argument(
+        "--verbose", action="store_true", help="let Ray's and Optuna's own log lines through"
+    )
     p.set_defaults(run=run)
 
 
@@ -128,11 +132,17 @@ def run(args: argparse.Namespace) -> int:
     experiment = resolve_experiment(args.space, overrides_from_args(args), resume=args.resume)
     for note in experiment.notes:
         print(f"nas search: {note}", file=sys.stderr)
-    outcome = run_search(experiment, on_start=lambda: _announce(experiment))
+    outcome = run_search(experiment, on_start=lambda: _announce(experiment), verbose=args.verbose)
     if args.json:
         print_json(outcome.to_dict())
     else:
         _print_summary(outcome, experiment)
+    return _exit_code(outcome, experiment)
+
+
+def _exit_code(outcome: Any, experiment: Any) -> int:
+    """0: finished with a complete trial; 1: finished, but no trial completed; 130:
+    stopped (Ctrl-C, SIGTERM) before the target. (2: a user error or a lost cluster.)"""
     if not outcome.finished:
         print(
             f"nas search: stopped after {outcome.decided} of {outcome.target} trials; "
@@ -140,6 +150,16 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 130
+    if not outcome.counts.get("complete"):
+        decided = ", ".join(
+            f"{n} {state.replace('_', ' ')}" for state, n in outcome.counts.items() if n
+        )
+        print(
+            f"nas search: no trial completed ({decided}); the reasons are in the error "
+            f"column of {experiment.run_dir / rf.TRIALS_CSV}",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 
@@ -157,7 +177,9 @@ def _announce(experiment: Any) -> None:
 
 
 def _print_summary(outcome: Any, experiment: Any) -> None:
-    counts = ", ".join(f"{n} {state}" for state, n in outcome.counts.items() if n)
+    counts = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in outcome.counts.items() if n)
+    if outcome.retried:
+        counts += f"; {outcome.retried} retried"
     print(f"run folder: {outcome.run_dir}")
     print(f"trials: {outcome.decided}/{outcome.target} ({counts}) in {outcome.seconds:.0f}s")
     if outcome.hypervolume is not None:

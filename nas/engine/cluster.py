@@ -2,10 +2,15 @@
 
 A local Ray is started in this process by default (``address="local"``, never someone
 else's cluster by accident). ``--address auto|HOST:PORT`` joins an existing cluster
-(``ray start --head``); an address where nothing answers is one SpaceError line, found
-by a plain TCP connect before Ray spends its own retries. Per-trial CPUs and GPUs are
-checked against the largest node, so a request no node can hold fails at once instead
-of waiting forever.
+(``ray start --head``); `nas.engine.cluster_probe` first checks that a Ray GCS answers there
+(one SpaceError line within seconds otherwise), and watches it during the search: a
+cluster that stops answering ends the search with one line and the resume hint (exit
+2), before Ray's own 60-second give-up would end the process with exit 1. Per-trial
+CPUs and GPUs are checked against the largest node, so a request no node can hold
+fails at once instead of waiting forever.
+
+Ray's own log lines (its C++ core's warnings, Python ERROR records of Tune and Ray)
+stay off the console unless `verbose`: what matters is recorded in the trials.
 """
 
 from __future__ import annotations
@@ -14,10 +19,10 @@ import contextlib
 import logging
 import os
 import signal
-import socket
 from collections.abc import Iterator
 from typing import Any
 
+from nas.engine.cluster_probe import ClusterWatch, find_cluster, resolve_address
 from nas.engine.trial import FAIL_ENV, KILL_ENV
 from search_space.errors import SpaceError
 
@@ -34,21 +39,61 @@ RAY_ENV = {
 TEST_ENV = (FAIL_ENV, KILL_ENV)  # test-only fault injection, see nas/engine/trial.py
 
 
+def check_address(address: str | None) -> str | None:
+    """HOST:PORT of the Ray cluster at `address` ("auto" resolved), after checking that a
+    Ray GCS answers there (one SpaceError line otherwise); None for Ray in this process."""
+    if not address:
+        return None
+    target = resolve_address(address)
+    label = f"--address {address}" + (f" (found {target})" if target != address else "")
+    find_cluster(target, label)
+    return target
+
+
 @contextlib.contextmanager
-def ray_session(address: str | None) -> Iterator[None]:
-    """Ray for the duration of the search; a Ray started here is shut down after."""
-    started = _init_ray(address)
+def ray_session(
+    address: str | None,
+    target: str | None = None,
+    *,
+    resume_hint: str = "",
+    verbose: bool = False,
+) -> Iterator[ClusterWatch | None]:
+    """Ray for the duration of the search; a Ray started here is shut down after.
+
+    `target` is `check_address(address)` (asked here when not given). With an address,
+    yields the watch on that cluster (`on_abandon` may be set: it runs when the search
+    cannot stop by itself after the cluster went away).
+    """
+    target = target or check_address(address)
+    started = _init_ray(target, address, verbose)
+    watch = ClusterWatch(target, _lost_message(address, target, resume_hint)) if target else None
     try:
-        yield
+        yield watch
+    except KeyboardInterrupt:  # the watch interrupts the search when the cluster is gone
+        if watch is not None and watch.lost:
+            raise SpaceError(watch.message) from None
+        raise
     finally:
+        if watch is not None:
+            watch.stop()
         if started:
             import ray
 
             ray.shutdown()
+    if watch is not None and watch.lost:
+        raise SpaceError(watch.message)
 
 
-def _init_ray(address: str | None) -> bool:
-    """Connects to `address` ("auto" or HOST:PORT) or starts Ray in this process.
+def _lost_message(address: str | None, target: str, resume_hint: str) -> str:
+    shown = target if address == target else f"{address} ({target})"
+    return (
+        f"--address {shown}: the Ray cluster stopped answering during the search; the "
+        f"trials finished so far are saved; {resume_hint}"
+    )
+
+
+def _init_ray(target: str | None, address: str | None, verbose: bool) -> bool:
+    """Connects to `target` (HOST:PORT) or starts Ray in this process.
 
     Returns True when this process started Ray (and must shut it down).
     """
@@ -57,21 +102,19 @@ def _init_ray(address: str | None) -> bool:
     os.environ.update(RAY_ENV)
     env = {**RAY_ENV, **{k: os.environ[k] for k in TEST_ENV if k in os.environ}}
     options = {
-        "log_to_driver": False,
+        "log_to_driver": verbose,
         "include_dashboard": False,
-        "logging_level": logging.ERROR,
+        "logging_level": logging.INFO if verbose else logging.CRITICAL,
         "runtime_env": {"env_vars": env},
     }
     if ray.is_initialized():
         return False
-    if address is None:
+    if target is None:
         ray.init(address="local", **options)
         return True
-    if address != "auto":
-        _check_reachable(address)
-        _use_auth_token_if_any()
+    _use_auth_token_if_any()
     try:
-        ray.init(address=address, **options)
+        ray.init(address=target, **options)
     except (ConnectionError, RuntimeError, TimeoutError, ValueError) as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise SpaceError(
@@ -94,20 +137,6 @@ def _use_auth_token_if_any() -> None:
     except ImportError:  # a Ray without token authentication
         return
     maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
-
-
-def _check_reachable(address: str) -> None:
-    host, _, port = address.rpartition(":")
-    try:
-        with socket.create_connection((host, int(port)), timeout=5):
-            pass
-    except (OSError, ValueError) as error:
-        reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
-        raise SpaceError(
-            f"--address {address}: no Ray cluster answers there ({reason}); "
-            "start one with `ray start --head --port PORT`, or leave --address "
-            "out to run on this machine"
-        ) from None
 
 
 def plan_resources(search: Any) -> tuple[float, float, int]:

@@ -15,7 +15,8 @@ class SearchOutcome:
     target: int
     decided: int
     finished: bool  # every asked-for trial has an outcome
-    counts: dict[str, int] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)  # trials by table state
+    retried: int = 0  # trials whose dead worker was started again
     front: list[dict[str, Any]] = field(default_factory=list)
     hypervolume: float | None = None
     seconds: float = 0.0
@@ -29,6 +30,7 @@ class SearchOutcome:
             "decided": self.decided,
             "finished": self.finished,
             "counts": self.counts,
+            "retried": self.retried,
             "hypervolume": self.hypervolume,
             "pareto": self.front,
             "seconds": round(self.seconds, 2),

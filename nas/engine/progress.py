@@ -4,8 +4,14 @@ On a terminal, one status line is redrawn in place about once a second; every fi
 trial also leaves a line above it. Elsewhere (a log file, CI) only the per-trial lines
 are printed. A status line reads:
 
-    [7/12] 5 complete, 1 stopped, 0 failed, 1 infeasible, 2 running | 1m12s, ETA 0m58s
-           | front 3, best acc 0.951, HV 0.0123
+    [7/12] 5 complete, 1 stopped, 0 failed, 1 infeasible, 2 running, 1 retried
+           | 1m12s, ETA 0m58s | front 3, best acc 0.951, HV 0.0123
+
+Interrupted and queued trials are shown when there are any; "retried" counts trials whose
+worker died and was started again. Front, best accuracy and hypervolume come from the
+run folder's analysis (`nas.run_folder.RunResults`), the one the summary and `nas report`
+use; when the search skipped a refresh (a busy driver), they carry "as of N decided".
+The last line, written by `finish`, is drawn from the search's final analysis.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ _SHOWN_STATES = (
     (rf.FAILED, "failed"),
     (rf.INFEASIBLE, "infeasible"),
 )
+_SHOWN_IF_ANY = ((rf.INTERRUPTED_TRIAL, "interrupted"), (rf.QUEUED_TRIAL, "queued"))
 
 
 class Progress:
@@ -39,22 +46,30 @@ class Progress:
         self.stream = stream or sys.stderr
         self.live = self.stream.isatty() if live is None else live
         self.target, self.done_before = target, done
-        self.counts = {state: 0 for state, _ in _SHOWN_STATES}
-        self.running = 0
+        self.counts = {state: 0 for state, _ in (*_SHOWN_STATES, *_SHOWN_IF_ANY)}
+        self.running, self.retried = 0, 0
         self.started = time.monotonic()
         self.refresh_s, self.last_draw = refresh_s, 0.0
         self.front_size, self.best_accuracy, self.hypervolume = 0, None, None
+        self.results_decided = 0  # decided trials the front and hypervolume are computed on
+        self.fresh = False
 
     # --- events ----------------------------------------------------------------------
 
-    def set_counts(self, counts: dict[str, int]) -> None:
-        """Counts of the whole study (including a resumed run's earlier trials)."""
-        self.counts = {state: int(counts.get(state, 0)) for state, _ in _SHOWN_STATES}
+    def start(self, results: Any) -> None:
+        """The study as the search found it (a resumed run's trials, re-queued ones)."""
+        self.set_results(results)
+        self.fresh = False
 
     def set_results(self, results: Any) -> None:
-        """Front size, best accuracy and hypervolume from a `nas.runs.results.RunResults`."""
+        """Counts, front size, best accuracy and hypervolume from a
+        `nas.runs.results.RunResults` of the whole study (a resumed run's trials included)."""
         if results is None:
             return
+        counts = results.counts()
+        self.counts = {state: counts[state] for state in self.counts}
+        self.retried, self.results_decided = results.retried, results.decided
+        self.fresh = True  # already counts the trial being reported next
         self.front_size = len(results.front)
         table = results.table
         if "accuracy" in table.columns and len(table):
@@ -63,8 +78,11 @@ class Progress:
         self.hypervolume = results.hypervolume
 
     def trial_finished(self, number: int, state: str, attrs: dict[str, Any]) -> None:
-        if state in self.counts:
+        """After the searcher's tell and the refresh (which may have been skipped)."""
+        if not self.fresh and state in self.counts:  # the refresh was skipped: count it here
             self.counts[state] += 1
+            self.retried += int(attrs.get(rf.ATTR_ATTEMPTS, 1) > 1)
+        self.fresh = False
         if state != rf.INFEASIBLE:  # infeasible ones never ran
             self.running = max(0, self.running - 1)
         self._print(self._trial_line(number, state, attrs))
@@ -77,25 +95,29 @@ class Progress:
         if self.live and now - self.last_draw >= self.refresh_s:
             self._draw()
 
-    def close(self) -> None:
-        if self.live:
-            self.stream.write("\r\033[K" + self.status() + "\n")
-            self.stream.flush()
-            self.live = False  # nothing is redrawn after this
+    def finish(self, results: Any) -> None:
+        """The last line, from the search's final analysis: after it nothing runs."""
+        self.set_results(results)
+        self.running = 0
+        prefix = "\r\033[K" if self.live else "  "
+        self.stream.write(prefix + self.status() + "\n")
+        self.stream.flush()
+        self.live = False  # nothing is redrawn after this
 
     # --- text ------------------------------------------------------------------------
 
     @property
     def decided(self) -> int:
-        return sum(self.counts.values())
+        return sum(self.counts[state] for state, _ in _SHOWN_STATES)
 
     def status(self) -> str:
         parts = [f"{self.counts[state]} {word}" for state, word in _SHOWN_STATES]
+        parts += [f"{self.counts[s]} {word}" for s, word in _SHOWN_IF_ANY if self.counts[s]]
+        parts.append(f"{self.running} running")
+        if self.retried:
+            parts.append(f"{self.retried} retried")
         elapsed = time.monotonic() - self.started
-        text = (
-            f"[{self.decided}/{self.target}] {', '.join(parts)}, {self.running} running"
-            f" | {_clock(elapsed)}"
-        )
+        text = f"[{self.decided}/{self.target}] {', '.join(parts)} | {_clock(elapsed)}"
         eta = self.eta(elapsed)
         if eta is not None:
             text += f", ETA {_clock(eta)}"
@@ -104,6 +126,8 @@ class Progress:
             text += f", best acc {self.best_accuracy:.3f}"
         if self.hypervolume is not None:
             text += f", HV {self.hypervolume:.4g}"
+        if self.results_decided < self.decided:
+            text += f" (as of {self.results_decided} decided)"
         return text
 
     def eta(self, elapsed: float) -> float | None:

@@ -33,7 +33,7 @@ from typing import Any
 
 import optuna
 
-from nas.engine.cluster import plan_resources, ray_session, sigterm_as_sigint
+from nas.engine.cluster import check_address, plan_resources, ray_session, sigterm_as_sigint
 from nas.engine.config import ExperimentConfig
 from nas.engine.objectives import needs_training
 from nas.engine.outcome import SearchOutcome
@@ -50,7 +50,6 @@ from nas.engine.study import (
     recover_interrupted,
     sampler_seed,
     seed_params,
-    state_counts,
     storage_url,
     write_run_json,
 )
@@ -64,29 +63,41 @@ def run_search(
     *,
     progress_stream: Any = None,
     on_start: Callable[[], None] | None = None,
+    verbose: bool = False,
 ) -> SearchOutcome:
     """Runs (or resumes) the search described by `experiment`; returns its outcome.
 
     Every check a user can fail (the folder, the seeds, the data, the cluster and its
-    resources) runs before the run folder is written.
+    resources) runs before the run folder is written. `verbose` lets Ray's and Optuna's
+    own log lines through to the console.
     """
     started = time.monotonic()
-    _quiet_libraries()
+    _quiet_libraries(verbose)
     check_run_folder(experiment.run_dir, experiment.resume)
+    target = check_address(experiment.search.address)  # seconds, before the data is read
     seeds = seed_params(experiment) if not experiment.resume else []
     if needs_training(experiment.search.objectives):
         check_data(experiment)
     # Ray's driver prints worker deaths on stdout ("(raylet) A worker died..."); each is
     # recorded in its trial instead, and stdout stays clean for --json.
-    with contextlib.redirect_stdout(_Discard()), ray_session(experiment.search.address):
+    hint = f"continue with: nas search --resume --output {experiment.run_dir}"
+    stdout = contextlib.nullcontext() if verbose else contextlib.redirect_stdout(_Discard())
+    session = ray_session(experiment.search.address, target, resume_hint=hint, verbose=verbose)
+    with stdout, session as watch:
         resources = plan_resources(experiment.search)
         if on_start is not None:
             on_start()
-        return _search(experiment, seeds, resources, started, progress_stream or sys.stderr)
+        stream = progress_stream or sys.stderr
+        return _search(experiment, seeds, resources, started, stream, watch)
 
 
 def _search(
-    experiment: ExperimentConfig, seeds: list[dict], resources: tuple, started: float, stream: Any
+    experiment: ExperimentConfig,
+    seeds: list[dict],
+    resources: tuple,
+    started: float,
+    stream: Any,
+    watch: Any = None,
 ) -> SearchOutcome:
     run_dir = experiment.run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -97,6 +108,10 @@ def _search(
         for params in seeds:
             study.enqueue_trial(params, user_attrs={"seed_arch": True})
     write_run_json(run_dir, experiment, storage, study_name, rf.RUNNING)
+    if watch is not None:  # the cluster is gone and the search cannot stop by itself
+        watch.on_abandon = lambda: write_run_json(
+            run_dir, experiment, storage, study_name, rf.INTERRUPTED
+        )
     recovered = recover_interrupted(study, "the search process stopped before it finished")
     if recovered:
         print(
@@ -107,17 +122,19 @@ def _search(
     outcome = SearchOutcome(
         run_dir, storage, study_name, experiment.search.trials, count_decided(study), False
     )
+    progress = Progress(outcome.target, outcome.decided, stream=stream)
     status = rf.INTERRUPTED
     try:
         if outcome.decided < outcome.target:
-            _run_trials(experiment, study, resources, stream)
+            _run_trials(experiment, study, resources, progress)
         outcome.decided = count_decided(study)
         outcome.finished = outcome.decided >= outcome.target
         status = rf.FINISHED if outcome.finished else rf.INTERRUPTED
     finally:
         recover_interrupted(study, "the search stopped before this trial finished")
         if study.get_trials(deepcopy=False):
-            _refresh(run_dir, study, experiment, outcome)
+            # One analysis for the run folder, the live view's last line and the summary.
+            progress.finish(_refresh(run_dir, study, experiment, outcome))
         outcome.seconds = time.monotonic() - started
         write_run_json(run_dir, experiment, storage, study_name, status, outcome)
     return outcome
@@ -127,7 +144,7 @@ def _search(
 
 
 def _run_trials(
-    experiment: ExperimentConfig, study: optuna.Study, resources: tuple, stream: Any
+    experiment: ExperimentConfig, study: optuna.Study, resources: tuple, progress: Progress
 ) -> None:
     search = experiment.search
     cpus, gpus, concurrency = resources
@@ -139,8 +156,7 @@ def _run_trials(
             trials=search.trials,
             parallel=concurrency > 1,
         )
-        progress = Progress(search.trials, count_decided(study), stream=stream)
-        progress.set_counts(state_counts(study))
+        progress.start(_analyse(study))
         refresher = _Refresher(experiment, study, progress)
         searcher = StudySearcher(
             study, TrialPlan(experiment), search.trials, refresher.trial_finished
@@ -148,7 +164,6 @@ def _run_trials(
         with sigterm_as_sigint():
             make_tuner(experiment, searcher, progress, scratch, cpus, gpus, concurrency).fit()
         searcher.flush_errors()
-        progress.close()
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -194,11 +209,18 @@ def _update_run_folder(
     return update_run_folder(experiment.run_dir, study, plots=plots)
 
 
+def _analyse(study: optuna.Study) -> Any:
+    from nas.runs.results import analyse_study
+
+    return analyse_study(study, arch_yaml=False)
+
+
 def _refresh(
     run_dir: Path, study: optuna.Study, experiment: ExperimentConfig, outcome: SearchOutcome
-) -> None:
+) -> Any:
+    """The final analysis: written to the run folder and copied into the outcome."""
     results = _update_run_folder(experiment, study)
-    outcome.counts = results.counts()
+    outcome.counts, outcome.retried = results.counts(), results.retried
     outcome.hypervolume = results.hypervolume
     columns = [
         c
@@ -212,6 +234,7 @@ def _refresh(
         if c in results.front.columns
     ]
     outcome.front = results.front[list(dict.fromkeys(columns))].to_dict("records")
+    return results
 
 
 class _Discard(io.TextIOBase):
@@ -219,11 +242,14 @@ class _Discard(io.TextIOBase):
         return len(text)
 
 
-def _quiet_libraries() -> None:
-    """Our progress view is the console: Optuna's per-trial logs and Ray's chatter go."""
+def _quiet_libraries(verbose: bool = False) -> None:
+    """Our progress view is the console: Optuna's per-trial logs and Ray's chatter go
+    (Ray's ERROR records too: each failure is recorded in its trial)."""
+    if verbose:
+        return
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     for name in ("ray", "ray.tune", "ray.train", "ray.data"):
-        logging.getLogger(name).setLevel(logging.ERROR)
+        logging.getLogger(name).setLevel(logging.CRITICAL)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     warnings.filterwarnings("ignore", category=FutureWarning, module=r"(optuna|ray|torch)\.")
     warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"ray\.")

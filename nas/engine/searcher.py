@@ -205,7 +205,7 @@ class StudySearcher(Searcher):
                 rf.ATTR_SECONDS: _total(seconds),
                 rf.ATTR_CONSTRAINTS: candidate.constraints,
                 "device": payload.get("device"),
-                "attempts": candidate.attempts,
+                rf.ATTR_ATTEMPTS: candidate.attempts,
             },
             candidate,
         )
@@ -243,7 +243,7 @@ class StudySearcher(Searcher):
                 {
                     rf.ATTR_SECONDS: _total(seconds or candidate.seconds),
                     rf.ATTR_HISTORY: candidate.history,
-                    "attempts": candidate.attempts,
+                    rf.ATTR_ATTEMPTS: candidate.attempts,
                 }
             )
         self._tell(trial, rf.FAILED, TrialState.FAIL, None, attrs, candidate)

@@ -79,15 +79,6 @@ def sampler_seed(seed: int, study: optuna.Study) -> int:
     return seed + len(study.get_trials(deepcopy=False))
 
 
-def state_counts(study: optuna.Study) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for trial in study.get_trials(deepcopy=False):
-        state = trial.user_attrs.get(rf.ATTR_STATE)
-        if trial.state.is_finished() and not trial.user_attrs.get(rf.ATTR_INTERRUPTED):
-            counts[state] = counts.get(state, 0) + 1
-    return counts
-
-
 def count_decided(study: optuna.Study) -> int:
     """Trials that count towards --trials: recorded outcomes, interrupted ones excluded."""
     return sum(

@@ -78,5 +78,11 @@ COMPLETE, FAILED, INFEASIBLE, STOPPED_EARLY, RUNNING_TRIAL = (
     "stopped_early",
     "running",
 )
-TRIAL_STATES = (COMPLETE, FAILED, INFEASIBLE, STOPPED_EARLY, RUNNING_TRIAL)
 TERMINAL_STATES = (COMPLETE, FAILED, INFEASIBLE, STOPPED_EARLY)  # a recorded outcome
+# States of the trials table only (a trial's ATTR_STATE is one of the five above):
+# interrupted - abandoned by a search that stopped (ATTR_INTERRUPTED); not an outcome,
+#               its parameters run again as a queued trial;
+# queued      - waiting to run: an interrupted trial's re-run (ATTR_RETRY_OF) or a seed.
+INTERRUPTED_TRIAL, QUEUED_TRIAL = "interrupted", "queued"
+TRIAL_STATES = (*TERMINAL_STATES, INTERRUPTED_TRIAL, QUEUED_TRIAL, RUNNING_TRIAL)
+ATTR_ATTEMPTS = "attempts"  # worker attempts of a trial: above 1 when a dead worker was retried

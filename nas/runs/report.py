@@ -7,7 +7,8 @@
      "hypervolume": 1.1e6,
      "reference_point": {"accuracy": 0.0, "flops": 2.0e7},
      "counts": {"complete": 10, "failed": 1, "infeasible": 1, "stopped_early": 0,
-                "running": 0}}
+                "interrupted": 1, "queued": 0, "running": 0},   # one state per trial
+     "retried": 1}   # trials (of any state) whose dead worker Tune started again
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ def report_document(results: RunResults) -> dict[str, Any]:
         "hypervolume": results.hypervolume,
         "reference_point": results.reference_dict(),
         "counts": results.counts(),
+        "retried": results.retried,
     }
 
 
@@ -75,8 +77,7 @@ def format_report(results: RunResults, run_dir: str | os.PathLike) -> str:
     reference = ", ".join(f"{k} {_cell(k, v)}" for k, v in results.reference_dict().items())
     note = "" if results.reference_fixed else " (derived from the trials; not yet stored)"
     text.append(f"hypervolume {results.hypervolume:.6g} against reference point {reference}{note}")
-    counts = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in results.counts().items() if n)
-    text.append(f"trials: {counts or 'none yet'}")
+    text.append(f"trials: {results.counts_text()}")
     return "\n".join(text)
 
 

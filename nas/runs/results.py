@@ -45,8 +45,12 @@ def trial_state(trial: optuna.trial.FrozenTrial) -> str:
     """One of format.TRIAL_STATES, from the search's attribute and Optuna's state."""
     name = trial.state.name  # COMPLETE, FAIL, PRUNED, RUNNING, WAITING
     recorded = trial.user_attrs.get(rf.ATTR_STATE)
-    if name in ("RUNNING", "WAITING"):
+    if name == "WAITING":
+        return rf.QUEUED_TRIAL
+    if name == "RUNNING":
         return rf.RUNNING_TRIAL
+    if trial.user_attrs.get(rf.ATTR_INTERRUPTED):
+        return rf.INTERRUPTED_TRIAL
     if name == "FAIL":
         return recorded if recorded in (rf.FAILED, rf.INFEASIBLE) else rf.FAILED
     if name == "PRUNED":
@@ -74,8 +78,24 @@ class RunResults:
         return float(self.table["hypervolume"].iloc[-1]) if len(self.table) else 0.0
 
     def counts(self) -> dict[str, int]:
+        """Trials by state, one of rf.TRIAL_STATES each (they sum to the table's rows)."""
         counts = self.table["state"].value_counts() if len(self.table) else {}
         return {state: int(counts.get(state, 0)) for state in rf.TRIAL_STATES}
+
+    def counts_text(self) -> str:
+        """ "3 complete, 1 failed, 2 interrupted, 2 queued; 1 retried" (states with trials)."""
+        text = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in self.counts().items() if n)
+        retried = f"{self.retried} retried" if self.retried else ""
+        return "; ".join(part for part in (text or "none yet", retried) if part)
+
+    @property
+    def decided(self) -> int:
+        return int(self.table["state"].isin(rf.TERMINAL_STATES).sum()) if len(self.table) else 0
+
+    @property
+    def retried(self) -> int:
+        """Trials, of any state, whose worker died and was started again by Tune."""
+        return int((self.table["attempts"].fillna(1) > 1).sum()) if len(self.table) else 0
 
     @property
     def metric_columns(self) -> list[str]:
@@ -116,6 +136,8 @@ def analyse_study(
         row["hypervolume"] = volume
     table = pd.DataFrame(rows, columns=_columns(rows, names))
     table["pareto"] = table["pareto"].astype(bool)  # an empty object column would not mask
+    for column in ("attempts", "retry_of"):  # whole numbers, blank where not applicable
+        table[column] = pd.to_numeric(table[column]).astype("Int64")
     sort_column = _sort_column(table, objectives)
     front = table[table["pareto"]].sort_values([sort_column, "number"], kind="stable")
     return RunResults(
@@ -160,6 +182,8 @@ def _trial_row(
         "datetime_complete": finished.isoformat() if finished else None,
         "duration_s": trial.duration.total_seconds() if trial.duration else None,
         "error": attrs.get(rf.ATTR_ERROR),
+        "attempts": attrs.get(rf.ATTR_ATTEMPTS),  # blank: never handed to a worker
+        "retry_of": attrs.get(rf.ATTR_RETRY_OF),
         "arch_yaml": _arch_yaml(attrs.get(rf.ATTR_ARCH), trials_dir, trial.number)
         if arch_yaml
         else None,
@@ -214,6 +238,8 @@ _TRAILING = (
     "duration_s",
     "hypervolume",
     "error",
+    "attempts",
+    "retry_of",
     "arch_yaml",
 )
 

@@ -47,7 +47,8 @@ def prune_weights(
         for n, r in zip(table["number"], table["rank"])
         if r is not None and not math.isnan(r) and r < keep_ranks
     }
-    finished = {int(n) for n, s in zip(table["number"], table["state"]) if s in rf.TERMINAL_STATES}
+    ended = (*rf.TERMINAL_STATES, rf.INTERRUPTED_TRIAL)  # its re-run is another trial
+    finished = {int(n) for n, s in zip(table["number"], table["state"]) if s in ended}
     removed = []
     for weights in sorted(Path(run_dir, rf.TRIALS_DIR).glob(f"*/{rf.WEIGHTS_FILE}")):
         number = int(weights.parent.name) if weights.parent.name.isdigit() else None

@@ -97,6 +97,7 @@ def test_a_seeded_search_records_every_outcome(nas, write_space, tmp_path, monke
     assert result.code == 0, result.err
     outcome = result.json()
     assert outcome["finished"] and outcome["decided"] == 4
+    assert outcome["retried"] == 1  # trial 2, whose worker was killed once
     trials = {t.number: t for t in _study(run).trials}
     states = {n: t.user_attrs[rf.ATTR_STATE] for n, t in trials.items()}
     assert states == {0: rf.INFEASIBLE, 1: rf.FAILED, 2: rf.COMPLETE, 3: rf.COMPLETE}
@@ -121,7 +122,11 @@ def test_a_seeded_search_records_every_outcome(nas, write_space, tmp_path, monke
     for number in front:
         assert (run / rf.TRIALS_DIR / str(number) / rf.WEIGHTS_FILE).is_file()
     assert json.loads((run / rf.RUN_FILE).read_text())[rf.RUN_STATUS] == rf.FINISHED
-    assert list(pd.read_csv(run / rf.TRIALS_CSV)["number"]) == [0, 1, 2, 3]
+    table = pd.read_csv(run / rf.TRIALS_CSV)
+    assert list(table["number"]) == [0, 1, 2, 3]
+    assert list(table["attempts"].fillna(0)) == [0, 1, 2, 1]  # the infeasible one never ran
+    report = nas("report", run, "--no-plots")
+    assert "trials: 2 complete, 1 failed, 1 infeasible; 1 retried" in report.out
     config = yaml.safe_load((run / rf.CONFIG_FILE).read_text())
     assert config["search"]["constraints"] == {"params": {"max": 4000.0}}
 

@@ -116,6 +116,8 @@ def test_front_excludes_failed_infeasible_and_stopped_and_keeps_ties(run_dir):
         "failed": 1,
         "infeasible": 1,
         "stopped_early": 1,
+        "interrupted": 0,
+        "queued": 0,
         "running": 0,
     }
     # reference (0, 1e7): 0.8*(3e6-1e6) + 0.9*(8e6-3e6) + 0.95*(1e7-8e6)
@@ -156,7 +158,7 @@ def test_report_json_is_the_documented_shape(nas, run_dir):
     result = nas("report", run_dir, "--json", "--no-plots")
     assert result.code == 0, result.err
     document = json.loads(result.out)  # stdout holds the one document and nothing else
-    assert set(document) == {"pareto", "hypervolume", "reference_point", "counts"}
+    assert set(document) == {"pareto", "hypervolume", "reference_point", "counts", "retried"}
     assert [m["trial"] for m in document["pareto"]] == [0, 1, 2, 7]
     first = document["pareto"][0]
     assert first["accuracy"] == 0.8 and first["flops"] == 1e6 and first["params"] == 1e4
@@ -335,6 +337,12 @@ def test_trial_state_maps_optuna_states_and_constraints(tmp_path):
         )
     )
     running = study.ask()
+    # A trial abandoned by a stopped search, and its re-run waiting in the queue.
+    interrupted = {rf.ATTR_STATE: rf.FAILED, rf.ATTR_INTERRUPTED: True}
+    study.add_trial(
+        optuna.trial.create_trial(state=optuna.trial.TrialState.FAIL, user_attrs=interrupted)
+    )
+    study.enqueue_trial({}, user_attrs={rf.ATTR_RETRY_OF: 6})
     states = [trial_state(t) for t in study.get_trials()]
     assert states == [
         rf.COMPLETE,
@@ -343,6 +351,8 @@ def test_trial_state_maps_optuna_states_and_constraints(tmp_path):
         rf.STOPPED_EARLY,
         rf.INFEASIBLE,
         rf.RUNNING_TRIAL,
+        rf.INTERRUPTED_TRIAL,
+        rf.QUEUED_TRIAL,
     ]
     assert running.number == 5
 
