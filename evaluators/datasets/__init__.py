@@ -30,7 +30,7 @@ from evaluators.datasets.base import (
     seeded_split,
 )
 from evaluators.datasets.cache import CacheEntry
-from evaluators.datasets.registered import REGISTERED, register_dataset
+from evaluators.datasets.registered import BUNDLED, REGISTERED, register_dataset
 from evaluators.datasets.stored import IN_MEMORY_BYTES, cache_bytes, check_corrupt, open_split
 from evaluators.datasets.target import adapt_images, plan_target
 from search_space.errors import SpaceError, did_you_mean, one_of
@@ -56,8 +56,7 @@ _INFOS: dict[str, DatasetInfo] = {
 }
 
 
-def bundled_names() -> list[str]:
-    return sorted(_INFOS)
+BUNDLED.update(_INFOS)
 
 
 def list_datasets() -> list[str]:

@@ -34,6 +34,7 @@ class RegisteredDataset:
 
 
 REGISTERED: dict[str, RegisteredDataset] = {}
+BUNDLED: set[str] = set()  # filled by evaluators.datasets: names a plug-in may not take
 
 
 def register_dataset(
@@ -55,9 +56,7 @@ def register_dataset(
         raise ValueError(f"val_fraction must be between 0 and 1, got {val_fraction}")
 
     def wrap(read: Reader) -> Reader:
-        from evaluators.datasets import bundled_names
-
-        if name in REGISTERED or name in bundled_names():
+        if name in REGISTERED or name in BUNDLED:
             raise ValueError(f"dataset {name!r} is already registered")
         info = DatasetInfo(name, tuple(mean), tuple(std), augmentation, val_fraction)
         REGISTERED[name] = RegisteredDataset(info, read)
