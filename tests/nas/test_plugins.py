@@ -92,9 +92,7 @@ def test_a_missing_plugin_is_one_line_and_exit_2(nas, write_space) -> None:
     ]
 
 
-def test_a_plugin_block_is_validated_and_counted_like_a_bundled_one(
-    nas, plugin_dir: Path
-) -> None:
+def test_a_plugin_block_is_validated_and_counted_like_a_bundled_one(nas, plugin_dir: Path) -> None:
     module = _module(plugin_dir)
     document = _space([f"{module}.py"])
     document["stages"][0]["block"] = module
