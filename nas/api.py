@@ -4,8 +4,8 @@ and `nas.compare`.
 Each function imports what it needs when called, so `import nas` stays light.
 
     import nas
-    outcome = nas.search("demo", trials=12, output="results/demo")  # a SearchOutcome
-    results = nas.open_run("results/demo")        # .table, .front, .hypervolume, ...
+    run = nas.search("demo", trials=12, epochs=2, output="results/demo")  # a Run
+    run = nas.open_run("results/demo")         # .trials, .front, .hypervolume, .study
     model = nas.load_model("results/demo/export/7")
     document, files = nas.analyze("results/demo", by=["family"], budgets=["flops<=5e6"])
 """
@@ -21,8 +21,7 @@ if TYPE_CHECKING:
 
     from torch import nn
 
-    from nas.engine.outcome import SearchOutcome
-    from nas.runs.results import RunResults
+    from nas.runs.run import Run
 
 
 def load_model(path: str | os.PathLike, *, device: str = "cpu") -> nn.Module:
@@ -35,43 +34,53 @@ def load_model(path: str | os.PathLike, *, device: str = "cpu") -> nn.Module:
 
 def open_run(
     path: str | os.PathLike, *, allow_running: bool = False, arch_yaml: bool = True
-) -> RunResults:
-    """The analysis `nas report` prints, of the run folder at `path`: the trials table
-    (`.table`, as trials.csv), the Pareto front (`.front`), `.hypervolume`, `.counts()`.
+) -> Run:
+    """The run folder at `path`, analysed: `.trials` (a DataFrame, as trials.csv),
+    `.front`, `.hypervolume`, `.study` (Optuna, read-only), `.counts()`, `.config`.
 
     Needs neither Ray nor a running search. A run still in progress is refused unless
     `allow_running`; `arch_yaml=False` leaves the table's arch_yaml column empty (faster).
     """
-    from nas.runs.folder import open_run as open_folder
-    from nas.runs.results import analyse_study
+    from nas.runs.run import open_run as open_analysed
 
-    run = open_folder(path, allow_running=allow_running)
-    return analyse_study(run.read_study(), arch_yaml=arch_yaml, run_dir=run.path)
+    return open_analysed(path, allow_running=allow_running, arch_yaml=arch_yaml)
 
 
 def search(
     space: str | os.PathLike | None = None,
     *,
     resume: bool = False,
-    data: Mapping[str, Any] | None = None,
-    train: Mapping[str, Any] | None = None,
+    verbose: bool = False,
     **settings: Any,
-) -> SearchOutcome:
-    """Runs a search, as `nas search` does: `space` is a space file or bundled space name
-    (None: the demo), `settings` are ``search:`` keys (trials=, sampler=, objectives=,
-    output=, seed=, ...), and `data`/`train` override keys of those sections. They win
-    over the space file's sections. With `resume`, continues the run in `output`.
+) -> Run:
+    """Runs a search, as `nas search` does, and returns its run (as `open_run` gives it).
+
+    `space`: a space file or bundled space name (None: the demo). `settings` are named
+    like the keys of the data:, train: and search: sections or like the flags
+    (``trials=``, ``output=``, ``epochs=``, ``sampler=``, ``address=``, ``seed=``,
+    ``data="cifar10"``, ``lr=``, ``constraint="flops<=2e7"``, or a whole section,
+    ``train={...}``); they win over the space file. An unknown name is a SpaceError.
+    With `resume`, continues the run in `output`; `verbose` lets Ray's and Optuna's own
+    log lines through. Progress goes to stderr; stdout is
+    left alone. The search's own summary is the run's `.outcome`.
     """
     from nas.console import note
     from nas.engine.config import resolve_experiment
+    from nas.engine.overrides import overrides_from_settings
     from nas.engine.runner import run_search
+    from nas.runs.run import open_run as open_analysed
 
-    overrides = {"data": dict(data or {}), "train": dict(train or {}), "search": dict(settings)}
+    overrides = overrides_from_settings(settings, lambda name: f"{name}=")
     source = None if space is None else str(space)
     experiment = resolve_experiment(source, overrides, resume=resume)
     for remark in experiment.notes:
         note(f"nas search: {remark}")
-    return run_search(experiment)
+    outcome = run_search(
+        experiment, on_start=lambda: _announce(experiment), verbose=verbose
+    )
+    run = open_analysed(outcome.run_dir, allow_running=True)
+    run.outcome = outcome
+    return run
 
 
 def analyze(
@@ -108,3 +117,16 @@ def compare(
     from nas.runs.analysis.run import compare_runs
 
     return compare_runs(paths, budgets, band, seed, output)
+
+
+def _announce(experiment: Any) -> None:
+    from nas.console import note
+
+    search = experiment.search
+    where = search.address or "Ray in this process"
+    verb = "resuming" if experiment.resume else "searching"
+    note(
+        f"nas search: {verb} {experiment.space.name} ({search.trials} trials, "
+        f"{search.sampler}, {search.objectives_text}) on {where}; "
+        f"run folder: {experiment.run_dir}"
+    )

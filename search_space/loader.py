@@ -58,14 +58,27 @@ def load_space(source: str | Path | dict, *, validate: bool = True) -> SearchSpa
     from search_space.validate import validate_space
 
     if isinstance(source, dict):
-        document, label = source, "<memory>"
+        document, label, folder = source, "<memory>", None
     else:
         path = resolve(source)
-        document, label = read_yaml(path), str(path)
+        document, label, folder = read_yaml(path), str(path), path.parent
     try:
+        plugins = _plugins(document, folder)  # before parsing: they add components
         space = parse_space(document, source=label)
+        space.plugins = plugins
         if validate:
             validate_space(space)
     except SpaceError as error:
         raise SpaceError([f"{label}: {problem}" for problem in error.problems]) from None
     return space
+
+
+def _plugins(document: Any, folder: Path | None) -> tuple[str, ...]:
+    """Imports the document's ``plugins:`` (and the installed entry points); resolved."""
+    from search_space.plugins import check_plugins_key, import_plugins
+
+    raw = document.get("plugins") if isinstance(document, dict) else None
+    problems = check_plugins_key(raw)
+    if problems:
+        raise SpaceError(problems)
+    return import_plugins(raw, folder)

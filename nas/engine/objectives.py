@@ -5,7 +5,9 @@ line as ``accuracy:max,flops:min`` and in YAML as ``{accuracy: max, flops: min}`
 Counted metrics (flops, params) come from building the model, before any training;
 trained metrics (accuracy, loss) need training; latency is measured on the trial's own
 device; a zero-cost proxy (synflow, naswot, grad_norm, ...) scores the untrained model
-on one batch. A search whose objectives need no training trains nothing.
+on one batch. A search whose objectives need no training trains nothing. A user
+evaluator, ``module:function.key`` (see evaluators/plugin_metrics.py), runs in the worker
+after training and needs an explicit direction.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from search_space.errors import SpaceError, did_you_mean
 
 # name -> (default direction, where it is measured)
 COUNTED, TRAINED, MEASURED, PROXY = "counted", "trained", "measured", "proxy"
+USER = "user"  # a plug-in's function, module:function.key
 METRICS: dict[str, tuple[str, str]] = {
     "accuracy": (MAXIMIZE, TRAINED),  # top-1 on the held-out validation split, in [0, 1]
     "loss": (MINIMIZE, TRAINED),  # validation cross-entropy
@@ -28,6 +31,7 @@ METRICS: dict[str, tuple[str, str]] = {
 # The metrics.json key behind an objective, where it differs from the objective's name.
 METRIC_KEYS = {"latency": "latency_ms"}
 DEFAULT_OBJECTIVES = {"accuracy": "max", "flops": "min"}
+_DIRECTIONS = ("max", "min", "maximize", "minimize")
 
 
 def proxy_names() -> list[str]:
@@ -45,7 +49,9 @@ def known_objectives() -> list[str]:
 
 
 def kind_of(name: str) -> str:
-    """COUNTED, TRAINED, MEASURED or PROXY."""
+    """COUNTED, TRAINED, MEASURED, PROXY or USER."""
+    if ":" in name:
+        return USER
     return METRICS[name][1] if name in METRICS else PROXY
 
 
@@ -57,10 +63,14 @@ def needs_training(objectives: Sequence[Objective]) -> bool:
     return any(kind_of(o.name) == TRAINED for o in objectives)
 
 
-def parse_objectives(spec: Any, path: str = "search.objectives") -> list[Objective]:
+def parse_objectives(
+    spec: Any, path: str = "search.objectives", *, find_functions: bool = True
+) -> list[Objective]:
     """'accuracy:max,flops:min', ['accuracy:max', ...] or {accuracy: max, ...} -> Objectives.
 
     A name alone takes its natural direction (accuracy and proxies max, the rest min).
+    A user evaluator's function is imported and checked unless `find_functions` is off
+    (a flag is checked before the space file's plug-ins are imported).
     """
     if isinstance(spec, str):
         spec = [part for part in spec.split(",") if part.strip()]
@@ -74,6 +84,9 @@ def parse_objectives(spec: Any, path: str = "search.objectives") -> list[Objecti
         raise SpaceError(f"{path}: name at least one objective, e.g. accuracy:max,flops:min")
     objectives, known = [], known_objectives()
     for name, direction in items:
+        if ":" in name:
+            objectives.append(_user_objective(name, direction, path, find_functions))
+            continue
         if name not in known:
             raise SpaceError(
                 f"{path}: unknown objective {name!r}{did_you_mean(name, known)}; "
@@ -86,12 +99,30 @@ def parse_objectives(spec: Any, path: str = "search.objectives") -> list[Objecti
     return objectives
 
 
+def _user_objective(name: str, direction: Any, path: str, find_functions: bool) -> Objective:
+    from evaluators import plugin_metrics
+
+    if find_functions:
+        plugin_metrics.check_reference(name, path)
+    else:
+        plugin_metrics.parse_reference(name, path)
+    if direction is None:
+        raise SpaceError(f"{path}: {name!r} is a user metric; say max or min (e.g. {name}:min)")
+    return Objective(name, _direction(name, direction, path))
+
+
 def _split_item(item: Any, path: str) -> tuple[str, Any]:
     if isinstance(item, Mapping) and "name" in item:
         return str(item["name"]), item.get("direction")
     if isinstance(item, str):
-        name, _, direction = item.strip().partition(":")
-        return name.strip(), direction.strip() or None
+        # The direction follows the last colon; a user evaluator has a colon of its own
+        # (module:function.key:min), a built-in metric none (accuracy:max).
+        text = item.strip()
+        head, colon, tail = text.rpartition(":")
+        tail = tail.strip()
+        if colon and (":" in head or tail in _DIRECTIONS or head in known_objectives()):
+            return head.strip(), tail or None
+        return text, None
     raise SpaceError(f"{path}: {item!r} is not 'name' or 'name:max' / 'name:min'")
 
 

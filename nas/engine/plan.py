@@ -12,7 +12,7 @@ import optuna
 
 from nas.engine.chooser import OptunaChooser
 from nas.engine.config import ExperimentConfig
-from nas.engine.objectives import MEASURED, PROXY, TRAINED, kind_of
+from nas.engine.objectives import MEASURED, PROXY, TRAINED, USER, kind_of
 from nas.runs import format as rf
 from nas.runs.atomic import write_text
 
@@ -48,6 +48,7 @@ class TrialPlan:
         self.train_model = TRAINED in kinds.values()
         self.latency = MEASURED in kinds.values()
         self.proxies = [name for name, kind in kinds.items() if kind == PROXY]
+        self.evaluators = [name for name, kind in kinds.items() if kind == USER]
         self.run_dir = experiment.run_dir.resolve()
         self.data = _absolute_root(experiment.data)
 
@@ -91,6 +92,8 @@ class TrialPlan:
             "train_model": self.train_model,
             "latency": self.latency,
             "proxies": self.proxies,
+            "evaluators": self.evaluators,
+            "plugins": list(self.space.plugins),  # imported by the worker before building
             "save_weights": True,
         }
 

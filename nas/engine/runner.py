@@ -18,8 +18,6 @@ Tune keeps what it is good at: placing trials on the cluster with per-trial CPUs
 
 from __future__ import annotations
 
-import contextlib
-import io
 import logging
 import math
 import shutil
@@ -39,6 +37,7 @@ from nas.engine.objectives import needs_training
 from nas.engine.outcome import SearchOutcome
 from nas.engine.plan import TrialPlan
 from nas.engine.progress import Progress
+from nas.engine.ray_notices import raylet_notices_dropped
 from nas.engine.samplers import make_sampler
 from nas.engine.searcher import StudySearcher
 from nas.engine.study import (
@@ -78,12 +77,11 @@ def run_search(
     seeds = seed_params(experiment) if not experiment.resume else []
     if needs_training(experiment.search.objectives):
         check_data(experiment)
-    # Ray's driver prints worker deaths on stdout ("(raylet) A worker died..."); each is
-    # recorded in its trial instead, and stdout stays clean for --json.
+    # Ray's driver prints worker deaths on stdout; each is recorded in its trial instead.
     hint = f"continue with: nas search --resume --output {experiment.run_dir}"
-    stdout = contextlib.nullcontext() if verbose else contextlib.redirect_stdout(_Discard())
+    notices = contextlib.nullcontext() if verbose else raylet_notices_dropped()
     session = ray_session(experiment.search.address, target, resume_hint=hint, verbose=verbose)
-    with stdout, session as watch:
+    with notices, session as watch:
         resources = plan_resources(experiment.search)
         if on_start is not None:
             on_start()
@@ -235,11 +233,6 @@ def _refresh(
     ]
     outcome.front = results.front[list(dict.fromkeys(columns))].to_dict("records")
     return results
-
-
-class _Discard(io.TextIOBase):
-    def write(self, text: str) -> int:
-        return len(text)
 
 
 def _quiet_libraries(verbose: bool = False) -> None:

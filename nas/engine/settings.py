@@ -208,6 +208,8 @@ def check_setting(key: str, value: Any, label: str) -> Any:
     """Checks one search setting given as a flag; errors name the flag (`label`)."""
     if key == "address" and value == "local":
         return None
+    if key == "objectives":  # user evaluators are looked up once the plug-ins are imported
+        return tuple(parse_objectives(value, label, find_functions=False))
     return _PARSERS[key](value, label)
 
 

@@ -53,7 +53,9 @@ def _evaluate(config: dict[str, Any], seconds: dict[str, float], report: Any) ->
 
     from evaluators.config import DataConfig, TrainConfig
     from search_space import build_model, load_architecture
+    from search_space.plugins import import_plugins
 
+    import_plugins(config.get("plugins"))  # the user's components, as in the driver
     number, run_dir = config["number"], Path(config["run_dir"])
     cpus, gpus = _resources()
     threads = max(1, math.floor(cpus))
@@ -95,6 +97,10 @@ def _evaluate(config: dict[str, Any], seconds: dict[str, float], report: Any) ->
         latency = measure_latency(model, shape, device=train.device)
         metrics["latency_ms"] = latency["latency_ms"]
         seconds["latency"] = time.perf_counter() - tick
+    if config.get("evaluators"):
+        tick = time.perf_counter()
+        metrics.update(_user_metrics(config, model, arch, train))
+        seconds["evaluators"] = time.perf_counter() - tick
     if config["train_model"] and config["save_weights"]:
         tick = time.perf_counter()
         result["weights"] = _save_weights(model, run_dir, number)
@@ -138,6 +144,17 @@ def _proxies(names: list[str], model: Any, config: dict, arch: Any, train: Any) 
         name: float(_proxy_value(compute_proxy(name, model, dataset=dataset, device=train.device)))
         for name in names
     }
+
+
+def _user_metrics(config: dict, model: Any, arch: Any, train: Any) -> dict[str, float]:
+    """The plug-in evaluators named in the objectives, on the (trained) model."""
+    from evaluators.config import DataConfig
+    from evaluators.plugin_metrics import EvaluatorConfig, evaluate
+
+    data = DataConfig.from_dict(config["data"])
+    context = EvaluatorConfig(arch, data, train, train.device, bool(config["train_model"]))
+    model = model.to(train.device).eval()
+    return evaluate(config["evaluators"], model, _dataset(data, arch.input), context)
 
 
 def _proxy_value(value: Any) -> float:

@@ -144,6 +144,7 @@ class _Exporter:
             check_accuracy,
         )
         self.config = run.config(study)
+        _import_run_plugins(self.config, run.path)
         self.data = DataConfig.from_dict(self.config.get("data"))
         self.train = TrainConfig.from_dict(self.config.get("train"))
         self.datasets: dict[Any, Any] = {}
@@ -199,8 +200,14 @@ class _Exporter:
         `nas info` reads it and `nas train` retrains it with the same recipe."""
         import yaml
 
+        from search_space.plugins import needed_plugins
+
+        document = arch.to_dict(run_config=False)
+        plugins = needed_plugins(arch)  # reloading imports these first (load.py)
         document = {
-            **arch.to_dict(run_config=False),
+            "name": document.pop("name"),
+            **({"plugins": plugins} if plugins else {}),
+            **document,
             "data": dataclasses.asdict(self.data),
             "train": dataclasses.asdict(self.train),
         }
@@ -322,3 +329,15 @@ class _Exporter:
             "exported": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
             "versions": versions(),
         }
+
+
+def _import_run_plugins(config: dict[str, Any], run_path: Path) -> None:
+    """The plug-ins the search used (its config's resolved list), before any model is built."""
+    from search_space.plugins import check_plugins_key, import_plugins
+
+    raw = config.get("plugins")
+    if raw and not check_plugins_key(raw):
+        try:
+            import_plugins(raw)
+        except SpaceError as error:
+            raise SpaceError(f"{run_path}: the search used {error.problems[0]}") from None

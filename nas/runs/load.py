@@ -36,9 +36,22 @@ def load_model(path: str | os.PathLike, *, device: str = "cpu") -> nn.Module:
     from search_space import build_model, load_architecture
 
     arch_file, weights_file = _model_files(Path(path))
-    model = build_model(load_architecture(arch_file))
+    model = build_model(load_architecture(_arch_document(arch_file)))
     load_weights_into(model, weights_file)
     return model.to(device).eval()
+
+
+def _arch_document(arch_file: Path) -> Any:
+    """arch.yaml, after importing the plug-ins it records (from sys.path, never from the
+    folder being loaded); a missing one is one line naming it."""
+    from search_space.loader import read_yaml
+    from search_space.plugins import check_plugins_key, import_recorded
+
+    document = read_yaml(arch_file)
+    plugins = document.get("plugins") if isinstance(document, dict) else None
+    if plugins and not check_plugins_key(plugins):
+        import_recorded([plugins] if isinstance(plugins, str) else plugins, str(arch_file))
+    return document
 
 
 def _model_files(path: Path) -> tuple[Path, Path]:
