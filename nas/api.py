@@ -12,7 +12,7 @@ Each function imports what it needs when called, so `import nas` stays light.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -75,9 +75,7 @@ def search(
     experiment = resolve_experiment(source, overrides, resume=resume)
     for remark in experiment.notes:
         note(f"nas search: {remark}")
-    outcome = run_search(
-        experiment, on_start=lambda: _announce(experiment), verbose=verbose
-    )
+    outcome = run_search(experiment, on_start=lambda: _announce(experiment), verbose=verbose)
     run = open_analysed(outcome.run_dir, allow_running=True)
     run.outcome = outcome
     return run

@@ -122,9 +122,7 @@ def settings_from_args(args: argparse.Namespace) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     from nas.api import search
 
-    run = search(
-        args.space, resume=args.resume, verbose=args.verbose, **settings_from_args(args)
-    )
+    run = search(args.space, resume=args.resume, verbose=args.verbose, **settings_from_args(args))
     outcome = run.outcome
     if args.json:
         print_json(outcome.to_dict())

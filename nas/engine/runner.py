@@ -18,6 +18,7 @@ Tune keeps what it is good at: placing trials on the cluster with per-trial CPUs
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import shutil
