@@ -53,11 +53,18 @@ def component_table(registry: Registry, name: str) -> str:
 
 
 def reference_markdown() -> str:
+    """The bundled components' tables; plug-ins registered in this process are left out,
+    since the README documents what ships with the package."""
     sections = []
     for title, registry in (("Stems", STEMS), ("Blocks", BLOCKS), ("Heads", HEADS)):
         sections.append(f"#### {title}\n")
-        sections += [component_table(registry, name) + "\n" for name in registry.names()]
+        names = [name for name in registry.names() if _bundled(registry.get(name))]
+        sections += [component_table(registry, name) + "\n" for name in names]
     return "\n".join(sections)
+
+
+def _bundled(cls: type) -> bool:
+    return cls.__module__.startswith("search_space.")
 
 
 START, END = "<!-- REFERENCE START -->", "<!-- REFERENCE END -->"
