@@ -80,3 +80,9 @@ def describe(value: object, limit: int = 40) -> str:
     if isinstance(value, dict):
         return "a mapping"
     return f"a value of type {type(value).__name__}"
+
+
+def key_name(key: object) -> str:
+    """A mapping key for a key path: text as written; YAML's other scalars (1, null, and
+    true from an unquoted yes/on) as YAML spells them."""
+    return key[:40] if isinstance(key, str) else describe(key)

@@ -62,10 +62,11 @@ def read_yaml(path: Path) -> Any:
 
 def _yaml_problem(error: yaml.YAMLError) -> str:
     mark = getattr(error, "problem_mark", None)
-    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+    where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
     problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-    kind = "" if isinstance(error, YamlRefused) else "YAML syntax error: "
-    return f"{where}{kind}{problem}"
+    if isinstance(error, YamlRefused):
+        return f"{where}: {problem}"
+    return f"YAML syntax error{' at ' + where if where else ''}: {problem}"
 
 
 def load_space(source: str | Path | dict, *, validate: bool = True) -> SearchSpace:

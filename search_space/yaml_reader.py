@@ -42,9 +42,7 @@ class LimitedLoader(yaml.SafeLoader):
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
-                raise _refuse(
-                    f"values nest more than {MAX_DEPTH} levels deep", self.peek_event()
-                )
+                raise _refuse(f"values nest more than {MAX_DEPTH} levels deep", self.peek_event())
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
@@ -66,8 +64,7 @@ class LimitedLoader(yaml.SafeLoader):
             line = key_node.start_mark.line + 1
             if key in seen:
                 raise _refuse(
-                    f"key {key_node.value!r} is given twice (first on line {seen[key]}); "
-                    "keep one",
+                    f"key {key_node.value!r} is given twice (first on line {seen[key]}); keep one",
                     key_node,
                 )
             seen[key] = line
