@@ -70,19 +70,23 @@ def run_search(
     Every check a user can fail (the folder, the seeds, the data, the cluster and its
     resources) runs before the run folder is written.
     """
+    from nas.runs.lock import run_lock
+
     started = time.monotonic()
     _quiet_libraries()
-    check_run_folder(experiment.run_dir, experiment.resume)
-    seeds = seed_params(experiment) if not experiment.resume else []
-    if needs_training(experiment.search.objectives):
-        check_data(experiment)
-    # Ray's driver prints worker deaths on stdout ("(raylet) A worker died..."); each is
-    # recorded in its trial instead, and stdout stays clean for --json.
-    with contextlib.redirect_stdout(_Discard()), ray_session(experiment.search.address):
-        resources = plan_resources(experiment.search)
-        if on_start is not None:
-            on_start()
-        return _search(experiment, seeds, resources, started, progress_stream or sys.stderr)
+    # First of all: one search per run folder, held until this search ends.
+    with run_lock(experiment.run_dir):
+        check_run_folder(experiment.run_dir, experiment.resume)
+        seeds = seed_params(experiment) if not experiment.resume else []
+        if needs_training(experiment.search.objectives):
+            check_data(experiment)
+        # Ray's driver prints worker deaths on stdout ("(raylet) A worker died..."); each is
+        # recorded in its trial instead, and stdout stays clean for --json.
+        with contextlib.redirect_stdout(_Discard()), ray_session(experiment.search.address):
+            resources = plan_resources(experiment.search)
+            if on_start is not None:
+                on_start()
+            return _search(experiment, seeds, resources, started, progress_stream or sys.stderr)
 
 
 def _search(
