@@ -41,6 +41,7 @@ from nas.engine.plan import TrialPlan
 from nas.engine.progress import Progress
 from nas.engine.samplers import make_sampler
 from nas.engine.searcher import StudySearcher
+from nas.engine.storage import StorageChoice, check_storage
 from nas.engine.study import (
     check_data,
     check_run_folder,
@@ -51,7 +52,6 @@ from nas.engine.study import (
     sampler_seed,
     seed_params,
     state_counts,
-    storage_url,
     write_run_json,
 )
 from nas.engine.tuner import make_tuner
@@ -77,6 +77,7 @@ def run_search(
     # First of all: one search per run folder, held until this search ends.
     with run_lock(experiment.run_dir):
         check_run_folder(experiment.run_dir, experiment.resume)
+        storage = check_storage(experiment)  # before Ray: a bad database costs no start-up
         seeds = seed_params(experiment) if not experiment.resume else []
         if needs_training(experiment.search.objectives):
             check_data(experiment)
@@ -86,15 +87,21 @@ def run_search(
             resources = plan_resources(experiment.search)
             if on_start is not None:
                 on_start()
-            return _search(experiment, seeds, resources, started, progress_stream or sys.stderr)
+            stream = progress_stream or sys.stderr
+            return _search(experiment, storage, seeds, resources, started, stream)
 
 
 def _search(
-    experiment: ExperimentConfig, seeds: list[dict], resources: tuple, started: float, stream: Any
+    experiment: ExperimentConfig,
+    choice: StorageChoice,
+    seeds: list[dict],
+    resources: tuple,
+    started: float,
+    stream: Any,
 ) -> SearchOutcome:
     run_dir = experiment.run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
-    storage, study_name = storage_url(experiment), experiment.search.study_name or run_dir.name
+    storage, study_name = choice.url, choice.study_name
     study = open_study(experiment, storage, study_name)
     if not experiment.resume:
         write_text(run_dir / rf.CONFIG_FILE, config_yaml(experiment.to_document()))

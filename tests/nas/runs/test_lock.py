@@ -82,3 +82,16 @@ def test_two_concurrent_resumes_decide_exactly_the_target(nas, write_space, tmp_
     assert len(refused.strip().splitlines()) == 1
     outcome = json.loads(next(out for code, out, _ in results if code == 0))
     assert outcome["finished"] and outcome["decided"] == 4
+
+
+@pytest.mark.slow
+def test_a_renamed_run_folder_resumes_its_own_study(nas, write_space, tmp_path):
+    space, run = write_space(SPACE), tmp_path / "first-name"
+    first = nas("search", space, "--trials", "2", "--no-plots", "--output", run, "--json")
+    assert first.code == 0, first.err
+    moved = run.rename(tmp_path / "second-name")
+    result = nas("search", "--resume", "--output", moved, "--trials", "3", "--no-plots", "--json")
+    assert result.code == 0, result.err
+    outcome = result.json()
+    assert outcome["finished"] and outcome["decided"] == 3
+    assert json.loads((moved / rf.RUN_FILE).read_text())[rf.RUN_STUDY_NAME] == "first-name"
