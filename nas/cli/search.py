@@ -106,19 +106,47 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def overrides_from_args(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     """Only the flags given, checked with the config's own rules but named as flags."""
     from nas.engine.settings import check_setting
+    from search_space.errors import SpaceError
 
     overrides: dict[str, dict[str, Any]] = {"data": {}, "train": {}, "search": {}}
+    problems: list[str] = []  # every bad flag at once
     for dest, (section, key) in _FLAGS.items():
         value = getattr(args, dest, None)
         if value is None:
             continue
         flag = "--" + dest.replace("_", "-")
-        if section == "search":
-            check_setting(key, value, flag)
+        try:
+            if section == "search":
+                check_setting(key, value, flag)
+            else:
+                _check_run_flag(section, key, value, flag)
+        except SpaceError as error:
+            problems += error.problems
         overrides[section][key] = value
+    if problems:
+        raise SpaceError(problems)
     if args.constraints:
         overrides["search"]["constraint_flags"] = list(args.constraints)
     return overrides
+
+
+def _check_run_flag(section: str, key: str, value: Any, flag: str) -> None:
+    """A data/train flag checked by its section's rules, every problem named by the flag."""
+    from evaluators.config import DataConfig, TrainConfig
+    from evaluators.datasets import dataset_info
+    from search_space.errors import SpaceError
+
+    def build() -> None:
+        (DataConfig if section == "data" else TrainConfig).from_dict({key: value}, section)
+        if (section, key) == ("data", "name"):
+            dataset_info(value)
+
+    try:
+        build()
+    except SpaceError as error:
+        raise SpaceError(
+            [line.replace(f"{section}.{key}:", f"{flag}:", 1) for line in error.problems]
+        ) from None
 
 
 def run(args: argparse.Namespace) -> int:
