@@ -8,13 +8,14 @@ and is raised as one ``SpaceError`` listing all problems.
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
-from search_space.errors import SpaceError, did_you_mean, known_settings, one_of
+from search_space.errors import SpaceError, describe, did_you_mean, known_settings, one_of
 
 Config = TypeVar("Config", "DataConfig", "TrainConfig")
 
@@ -131,55 +132,87 @@ class TrainConfig:
         return _from_dict(cls, mapping, path)
 
 
+# Upper bounds the dataclasses' own checks leave open, by field name: far beyond any real
+# run, low enough that nothing overflows, allocates absurdly or spawns 100,000 threads.
+UPPER_BOUNDS: dict[str, float] = {
+    "epochs": 100_000,
+    "batch_size": 1 << 20,
+    "eval_batch_size": 1 << 20,
+    "seed": 2**32 - 1,  # numpy and CUDA seeds are 32-bit
+    "split_seed": 2**32 - 1,
+    "threads": 1024,
+    "num_workers": 256,
+    "limit": 1 << 40,
+    "warmup_epochs": 100_000,
+}
+FLOAT_LIMIT = 1e6  # no float setting (lr, decay, ratios, clip norms) is meaningful above
+
+
 def _from_dict(cls: type[Config], mapping: Mapping[str, Any] | None, path: str) -> Config:
-    """Builds `cls` from a mapping; unknown keys, bad types and bad values are SpaceErrors."""
+    """Builds `cls` from a mapping; unknown keys, bad types and bad values are SpaceErrors.
+
+    Every problem of the section is reported at once: a key with a bad type keeps its
+    default so that the dataclass's own checks still run on the others.
+    """
     hints = typing.get_type_hints(cls)
     items, problems = known_settings(mapping, [f.name for f in dataclasses.fields(cls)], path)
     values = {}
     for key, raw in items:
         value, problem = _convert(raw, hints[key])
+        if problem is None:
+            problem = _bound_problem(key, value)
         if problem:
             problems.append(f"{path}.{key}: {problem}")
         else:
             values[key] = value
-    if problems:
-        raise SpaceError(problems)
     config = cls(**values)
-    problems = config.check(path)
+    bad_keys = {line.split(":", 1)[0] for line in problems}
+    problems += [line for line in config.check(path) if line.split(":", 1)[0] not in bad_keys]
     if problems:
         raise SpaceError(problems)
     return config
+
+
+def _bound_problem(key: str, value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if key in UPPER_BOUNDS and value > UPPER_BOUNDS[key]:
+        return f"{describe(value)} is above the maximum {UPPER_BOUNDS[key]:,}"
+    return None
 
 
 def _convert(raw: Any, hint: Any) -> tuple[Any, str | None]:
     """(value, None) when `raw` fits the type hint, else (None, why not)."""
     allowed = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
     if raw is None:
-        return (None, None) if type(None) in allowed else (None, f"{raw!r} is not allowed here")
+        return (None, None) if type(None) in allowed else (None, "a value is required, not null")
     kind = next(a for a in allowed if a is not type(None))
     if typing.get_origin(kind) is Literal:
         choices = typing.get_args(kind)
-        if raw in choices:
+        if isinstance(raw, str) and raw in choices:
             return raw, None
-        return None, f"{raw!r} is not {one_of(choices)}{did_you_mean(raw, choices)}"
+        return None, f"{describe(raw)} is not {one_of(choices)}{did_you_mean(raw, choices)}"
     if kind is bool:
-        return (raw, None) if isinstance(raw, bool) else (None, f"{raw!r} is not true or false")
+        ok = isinstance(raw, bool)
+        return (raw, None) if ok else (None, f"{describe(raw)} is not true or false")
     if kind is int:
-        ok = isinstance(raw, int) and not isinstance(raw, bool)
-        return (raw, None) if ok else (None, f"{raw!r} is not a whole number")
+        ok = isinstance(raw, int) and not isinstance(raw, bool) and abs(raw) < 2**63
+        return (raw, None) if ok else (None, f"{describe(raw)} is not a whole number")
     if kind is float:
         return _to_float(raw)
-    return (raw, None) if isinstance(raw, str) else (None, f"{raw!r} is not a string")
+    return (raw, None) if isinstance(raw, str) else (None, f"{describe(raw)} is not a string")
 
 
 def _to_float(raw: Any) -> tuple[float | None, str | None]:
     # YAML 1.1 (PyYAML) reads `2e-3` without a dot as a string: accept numeric strings.
-    if isinstance(raw, bool):
-        return None, f"{raw!r} is not a number"
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+        return None, f"{describe(raw)} is not a number"
     try:
         value = float(raw)
-    except (TypeError, ValueError):
-        return None, f"{raw!r} is not a number"
-    if value != value or value in (float("inf"), float("-inf")):
-        return None, f"{raw!r} is not a finite number"
+    except (ValueError, OverflowError):
+        return None, f"{describe(raw)} is not a number"
+    if not math.isfinite(value):
+        return None, f"{describe(raw)} is not a finite number"
+    if abs(value) > FLOAT_LIMIT:
+        return None, f"{describe(raw)} is beyond {FLOAT_LIMIT:g}, the largest value allowed"
     return value, None

@@ -52,3 +52,37 @@ def known_settings(
                 f"known: {', '.join(known)}"
             )
     return items, problems
+
+
+def describe(value: object, limit: int = 40) -> str:
+    """A value as the user wrote it in YAML (null, true, 'text', 1e+300, a list), never a
+    Python repr, and cut short so a huge value cannot flood a message."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if value != value:
+            return ".nan"
+        if value in (float("inf"), float("-inf")):
+            return ".inf" if value > 0 else "-.inf"
+        return f"{value:g}"
+    if isinstance(value, int):
+        if abs(value) < 10**15:
+            return str(value)
+        # str() of a huge int is refused by Python (and slow): give its size instead.
+        return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
+    if isinstance(value, str):
+        text = value if len(value) <= limit else value[: limit - 3] + "..."
+        return repr(text)
+    if isinstance(value, list | tuple):
+        return f"a list of {len(value)} values"
+    if isinstance(value, dict):
+        return "a mapping"
+    return f"a value of type {type(value).__name__}"
+
+
+def key_name(key: object) -> str:
+    """A mapping key for a key path: text as written; YAML's other scalars (1, null, and
+    true from an unquoted yes/on) as YAML spells them."""
+    return key[:40] if isinstance(key, str) else describe(key)

@@ -9,6 +9,7 @@ import yaml
 
 from search_space.errors import SpaceError, did_you_mean
 from search_space.space import SearchSpace, parse_space
+from search_space.yaml_reader import MAX_FILE_BYTES, YamlRefused, parse_yaml
 
 PACKAGE_DIR = Path(__file__).parent
 BUNDLED_DIRS = {"space": PACKAGE_DIR / "spaces", "zoo": PACKAGE_DIR / "zoo"}
@@ -30,8 +31,10 @@ def resolve(source: str | Path) -> Path:
     bundled = bundled_names()
     if str(source) in bundled:
         return bundled[str(source)]
+    if path.is_dir():
+        raise SpaceError(f"{source}: is a folder; give a YAML file (or a bundled name)")
     if path.exists():
-        raise SpaceError(f"{source}: is a folder, not a YAML file")
+        raise SpaceError(f"{source}: is not a regular file (a device or a pipe); give a YAML file")
     raise SpaceError(
         f"{source}: no such file, and no bundled space or zoo model has that name"
         f"{did_you_mean(path.stem, bundled)}; bundled: {', '.join(sorted(bundled))}"
@@ -39,18 +42,31 @@ def resolve(source: str | Path) -> Path:
 
 
 def read_yaml(path: Path) -> Any:
-    """Reads YAML with safe_load; a syntax error names the file and line."""
+    """Reads YAML safely and with limits; any problem names the file and line."""
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise SpaceError(
+                f"{path}: {path.stat().st_size:,} bytes is too large for a space file "
+                f"(limit {MAX_FILE_BYTES:,})"
+            )
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise SpaceError(f"{path}: cannot be read ({error})") from None
+    except OSError as error:
+        raise SpaceError(f"{path}: cannot be read ({error.strerror or error})") from None
+    except UnicodeDecodeError:
+        raise SpaceError(f"{path}: is not UTF-8 text; save it as UTF-8") from None
     try:
-        return yaml.safe_load(text)
+        return parse_yaml(text)
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"
-        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise SpaceError(f"{path}: YAML syntax error at {where}: {problem}") from None
+        raise SpaceError(f"{path}: {_yaml_problem(error)}") from None
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    mark = getattr(error, "problem_mark", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    if isinstance(error, YamlRefused):
+        return f"{where}: {problem}"
+    return f"YAML syntax error{' at ' + where if where else ''}: {problem}"
 
 
 def load_space(source: str | Path | dict, *, validate: bool = True) -> SearchSpace:

@@ -8,10 +8,15 @@ component could read it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
-from search_space.errors import one_of
+from search_space.errors import describe, one_of
+
+# Upper bound for a number whose Option declares none: far above any real setting, low
+# enough that widths and counts derived from it stay integers torch can allocate.
+NUMBER_LIMIT = 100_000
 
 
 @dataclass(frozen=True)
@@ -23,7 +28,7 @@ class Option:
     doc: str = ""  # one line for the README reference and error messages
     choices: tuple[Any, ...] | None = None  # the allowed values, when a closed set
     minimum: float | None = None  # inclusive lower bound for numbers
-    maximum: float | None = None  # inclusive upper bound for numbers
+    maximum: float | None = None  # inclusive upper bound; None means NUMBER_LIMIT
     odd: bool = False  # kernels: an even size has no centre pixel
     nullable: bool = False  # None (YAML null) is allowed, e.g. "no window"
 
@@ -32,15 +37,23 @@ class Option:
         if value is None:
             return None if self.nullable else f"a value is required ({self._expected()})"
         if not _has_kind(value, self.kind):
-            return f"{value!r} is not {self._expected()}"
+            return f"{describe(value)} is not {self._expected()}"
         if self.choices is not None and value not in self.choices:
-            return f"{value!r} is not {one_of(self.choices)}"
+            return f"{describe(value)} is not {one_of(self.choices)}"
+        if self.kind in (int, float):
+            return self._number_problem(value)
+        return None
+
+    def _number_problem(self, value: float) -> str | None:
+        if isinstance(value, float) and not math.isfinite(value):
+            return f"{describe(value)} is not a finite number"
+        maximum = NUMBER_LIMIT if self.maximum is None else self.maximum
         if self.minimum is not None and value < self.minimum:
-            return f"{value!r} is below the minimum {self.minimum:g}"
-        if self.maximum is not None and value > self.maximum:
-            return f"{value!r} is above the maximum {self.maximum:g}"
+            return f"{describe(value)} is below the minimum {self.minimum:g}"
+        if value > maximum:
+            return f"{describe(value)} is above the maximum {maximum:g}"
         if self.odd and value % 2 == 0:
-            return f"{value!r} is even; kernels must be odd so that they have a centre"
+            return f"{describe(value)} is even; kernels must be odd so that they have a centre"
         return None
 
     def _expected(self) -> str:

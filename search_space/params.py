@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from search_space.errors import SpaceError, did_you_mean
+from search_space.errors import SpaceError, describe, did_you_mean, key_name
 
 Scalar = bool | int | float | str | None
 
@@ -96,9 +96,10 @@ def _parse_choice(raw: list, path: str) -> Choice:
         raise SpaceError(f"{path}: an empty list offers no choice; give at least one value")
     for value in raw:
         if isinstance(value, list | dict):
-            raise SpaceError(f"{path}: a choice must list plain values, got {value!r}")
+            raise SpaceError(f"{path}: a choice must list plain values, got {describe(value)}")
     if len(set(map(repr, raw))) != len(raw):
-        raise SpaceError(f"{path}: the choice {raw!r} lists a value twice")
+        twice = next(v for i, v in enumerate(raw) if repr(v) in map(repr, raw[:i]))
+        raise SpaceError(f"{path}: the choice lists {describe(twice)} twice; keep one")
     return Choice(tuple(raw))
 
 
@@ -107,25 +108,43 @@ def _parse_range(raw: dict, path: str) -> IntRange | FloatRange:
     if unknown:
         key = unknown[0]
         raise SpaceError(
-            f"{path}.{key}: unknown range key{did_you_mean(key, RANGE_KEYS)}; "
+            f"{path}.{key_name(key)}: unknown range key{did_you_mean(key, RANGE_KEYS)}; "
             "a range is {low: L, high: H} with optional step and log"
         )
-    if "low" not in raw or "high" not in raw:
-        raise SpaceError(f"{path}: a range needs both 'low' and 'high', got {raw!r}")
+    missing = [k for k in ("low", "high") if k not in raw]
+    if missing:
+        raise SpaceError(
+            f"{path}: a range needs both 'low' and 'high' ({' and '.join(missing)} missing)"
+        )
     low, high, step, log = raw["low"], raw["high"], raw.get("step"), raw.get("log", False)
-    for key, value in (("low", low), ("high", high), ("step", step)):
-        if value is not None and not _is_number(value):
-            raise SpaceError(f"{path}.{key}: {value!r} is not a number")
+    problems = [
+        f"{path}.{key}: {describe(value)} is not a {'finite ' if _is_number(value) else ''}number"
+        for key, value in (("low", low), ("high", high), ("step", step))
+        if (key != "step" or value is not None) and not _is_finite_number(value)
+    ]
     if not isinstance(log, bool):
-        raise SpaceError(f"{path}.log: {log!r} is not true or false")
-    if low > high:
-        raise SpaceError(f"{path}: low {low} is above high {high}")
-    if step is not None and step <= 0:
-        raise SpaceError(f"{path}.step: {step} must be positive")
-    if log and step is not None:
-        raise SpaceError(f"{path}: a range takes 'step' or 'log', not both")
-    if log and low <= 0:
-        raise SpaceError(f"{path}: a log range needs low > 0, got {low}")
+        problems.append(f"{path}.log: {describe(log)} is not true or false")
+    if problems:
+        raise SpaceError(problems)
+    _check_range_order(path, low, high, step, log)
     if all(isinstance(v, int) for v in (low, high, step or 1)):
         return IntRange(low, high, step or 1, log)
     return FloatRange(float(low), float(high), None if step is None else float(step), log)
+
+
+def _is_finite_number(value: Any) -> bool:
+    if not _is_number(value):
+        return False
+    # An int beyond float's range cannot be compared with a float bound: too large anyway.
+    return math.isfinite(value) if isinstance(value, float) else abs(value) < 2**63
+
+
+def _check_range_order(path: str, low: Any, high: Any, step: Any, log: bool) -> None:
+    if low > high:
+        raise SpaceError(f"{path}: low {describe(low)} is above high {describe(high)}")
+    if step is not None and step <= 0:
+        raise SpaceError(f"{path}.step: {describe(step)} must be positive")
+    if log and step is not None:
+        raise SpaceError(f"{path}: a range takes 'step' or 'log', not both")
+    if log and low <= 0:
+        raise SpaceError(f"{path}: a log range needs low > 0, got {describe(low)}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from search_space.errors import SpaceError, did_you_mean
+from search_space.errors import SpaceError, describe, did_you_mean, key_name
 from search_space.params import Fixed, Param, parse_param
 
 TOP_KEYS = (
@@ -19,9 +19,12 @@ TOP_KEYS = (
     "data",
     "train",
     "search",
+    "limits",
 )
-RUN_SECTIONS = ("data", "train", "search")
-INPUT_KEYS = ("channels", "resolution", "classes")
+RUN_SECTIONS = ("data", "train", "search", "limits")
+# (lowest, highest) of each input key: from 1-channel 1-pixel toys to 21k-class, 8k-pixel sets.
+INPUT_RANGES = {"channels": (1, 1024), "resolution": (1, 8192), "classes": (2, 1_000_000)}
+INPUT_KEYS = tuple(INPUT_RANGES)
 
 # Keys every stem, stage and head reads, whatever its type; block options come from OPTIONS.
 STEM_KEYS = ("type", "width")
@@ -69,12 +72,13 @@ class SearchSpace:
 def parse_space(document: Any, source: str = "<memory>") -> SearchSpace:
     """Parses a loaded YAML document; raises SpaceError listing every structural problem."""
     if not isinstance(document, dict):
+        kind = "an empty file" if document is None else describe(document)
         raise SpaceError(
-            f"the file must be a mapping of keys (name, input, stem, stages, head), "
-            f"got {type(document).__name__}"
+            f"the file must be a mapping of keys (name, input, stem, stages, head), got {kind}"
         )
     problems = [
-        f"{key}: unknown top-level key{did_you_mean(key, TOP_KEYS)}; allowed: {', '.join(TOP_KEYS)}"
+        f"{key_name(key)}: unknown top-level key{did_you_mean(key, TOP_KEYS)}; "
+        f"allowed: {', '.join(TOP_KEYS)}"
         for key in document
         if key not in TOP_KEYS
     ]
@@ -83,29 +87,20 @@ def parse_space(document: Any, source: str = "<memory>") -> SearchSpace:
         for key in ("input", "stem", "stages")
         if key not in document
     ]
-    if problems:
-        raise SpaceError(problems)
-    stages = document["stages"]
-    if not isinstance(stages, list) or not stages:
-        raise SpaceError("stages: must be a non-empty list of stage mappings")
-    input_spec, problems = _parse_input(document["input"])
-    stem, stem_problems = _parse_component(document["stem"], "stem")
+    problems += _text_problems(document)
+    input_spec, input_problems = _parse_input(document.get("input", {}))
+    stem, stem_problems = _parse_component(document.get("stem", {}), "stem")
     head, head_problems = _parse_component(document.get("head") or {}, "head")
-    parsed_stages = []
-    problems += stem_problems + head_problems
-    for i, stage in enumerate(stages):
-        params, stage_problems = _parse_component(stage, f"stages[{i}]")
-        parsed_stages.append(params)
-        problems += stage_problems
+    stages, stage_problems = _parse_stages(document.get("stages", []))
     run_config, run_problems = _parse_run_sections(document)
-    problems += run_problems
-    if problems:
+    problems += input_problems + stem_problems + stage_problems + head_problems + run_problems
+    if problems or input_spec is None:
         raise SpaceError(problems)
     return SearchSpace(
         name=str(document.get("name") or "unnamed"),
         input=input_spec,
         stem=stem,
-        stages=parsed_stages,
+        stages=stages,
         head=head,
         run_config=run_config,
         source=source,
@@ -113,21 +108,48 @@ def parse_space(document: Any, source: str = "<memory>") -> SearchSpace:
     )
 
 
+def _text_problems(document: dict) -> list[str]:
+    """`name` names run folders and files: plain text, no path separators."""
+    problems = []
+    name = document.get("name")
+    if name is not None and (not isinstance(name, str | int) or isinstance(name, bool)):
+        problems.append(f"name: {describe(name)} is not text")
+    elif isinstance(name, str) and (len(name) > 100 or any(c in name for c in "/\\\0\n")):
+        problems.append(f"name: {describe(name)} must be at most 100 characters with no / or \\")
+    description = document.get("description")
+    if isinstance(description, list | dict):
+        problems.append(f"description: {describe(description)} is not text")
+    return problems
+
+
+def _parse_stages(stages: Any) -> tuple[list[dict[str, Param]], list[str]]:
+    if not isinstance(stages, list) or not stages:
+        return [], ["stages: must be a non-empty list of stage mappings"]
+    parsed, problems = [], []
+    for i, stage in enumerate(stages):
+        params, stage_problems = _parse_component(stage, f"stages[{i}]")
+        parsed.append(params)
+        problems += stage_problems
+    return parsed, problems
+
+
 def _parse_input(raw: Any) -> tuple[InputSpec | None, list[str]]:
     if not isinstance(raw, dict):
         return None, ["input: must be a mapping {channels: C, resolution: R, classes: K}"]
     problems = [
-        f"input.{k}: unknown key{did_you_mean(k, INPUT_KEYS)}; allowed: {', '.join(INPUT_KEYS)}"
+        f"input.{key_name(k)}: unknown key{did_you_mean(k, INPUT_KEYS)}; "
+        f"allowed: {', '.join(INPUT_KEYS)}"
         for k in raw
         if k not in INPUT_KEYS
     ]
-    minimum = {"channels": 1, "resolution": 1, "classes": 2}
-    for key, low in minimum.items():
+    for key, (low, high) in INPUT_RANGES.items():
         value = raw.get(key)
         if key not in raw:
             problems.append(f"input.{key}: required key is missing")
-        elif not isinstance(value, int) or isinstance(value, bool) or value < low:
-            problems.append(f"input.{key}: {value!r} must be a fixed integer >= {low}")
+        elif not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            problems.append(
+                f"input.{key}: {describe(value)} must be a fixed integer from {low} to {high:,}"
+            )
     if problems:
         return None, problems
     return InputSpec(raw["channels"], raw["resolution"], raw["classes"]), []
@@ -135,11 +157,14 @@ def _parse_input(raw: Any) -> tuple[InputSpec | None, list[str]]:
 
 def _parse_component(raw: Any, path: str) -> tuple[dict[str, Param], list[str]]:
     if not isinstance(raw, dict):
-        return {}, [f"{path}: must be a mapping of keys, got {raw!r}"]
+        return {}, [f"{path}: must be a mapping of keys, got {describe(raw)}"]
     params, problems = {}, []
     for key, value in raw.items():
+        if not isinstance(key, str):
+            problems.append(f"{path}.{key_name(key)}: a key must be a name (quote it)")
+            continue
         try:
-            params[str(key)] = parse_param(value, f"{path}.{key}")
+            params[key] = parse_param(value, f"{path}.{key}")
         except SpaceError as error:
             problems += error.problems
     return params, problems
@@ -152,7 +177,11 @@ def _parse_run_sections(document: dict) -> tuple[dict[str, dict[str, Any]], list
         if value is None:
             continue
         if not isinstance(value, dict):
-            problems.append(f"{key}: must be a mapping of settings, got {value!r}")
+            problems.append(f"{key}: must be a mapping of settings, got {describe(value)}")
         else:
             sections[key] = dict(value)
+    if "limits" in sections:
+        from search_space.limits import parse_limits
+
+        problems += parse_limits(sections["limits"])[1]
     return sections, problems

@@ -18,7 +18,7 @@ import search_space.stems
 import search_space.transitions  # noqa: F401  (registers every component)
 from search_space.combinations import option_combinations, type_names
 from search_space.component import Size
-from search_space.errors import SpaceError, did_you_mean, one_of
+from search_space.errors import SpaceError, describe, did_you_mean, one_of
 from search_space.feature_sizes import stage_input_sizes
 from search_space.params import FloatRange, IntRange, Param
 from search_space.registry import BLOCKS, HEADS, STEMS, TRANSITIONS, Registry
@@ -27,17 +27,27 @@ from search_space.space import DOWNSAMPLES, HEAD_KEYS, STAGE_KEYS, STEM_KEYS, Se
 MAX_PROBLEMS_PER_CHECK = 2  # one bad pair is enough to show; more would bury the other lines
 
 
+# (lowest, highest) of the keys every stem and stage reads. Wide enough for any published
+# network (ResNet-1001, 8192-wide layers); the limits: caps then bound the model as a whole.
+COMMON_RANGES = {"width": (1, 16384), "depth": (1, 1000), "stride": (1, 64)}
+
+
 def validate_space(space: SearchSpace) -> None:
     """Raises SpaceError, one line per problem; returns quietly when every combination builds."""
     problems = _check_keys(space)
     if not problems:
         problems = _check_sizes_and_combinations(space)
+    if not problems:
+        from search_space.limits import size_problems
+
+        problems = size_problems(space)
     if problems:
         raise SpaceError(list(dict.fromkeys(problems)))
 
 
 def _check_keys(space: SearchSpace) -> list[str]:
     problems = _check_component("stem", space.stem, STEM_KEYS, "type", STEMS, required=STEM_KEYS)
+    problems += _check_stage_numbers("stem", {k: v for k, v in space.stem.items() if k == "width"})
     for i, stage in enumerate(space.stages):
         path = f"stages[{i}]"
         problems += _check_component(
@@ -63,7 +73,7 @@ def _check_component(
     bad_types = [t for t in types if t not in registry]
     for name in bad_types:
         problems.append(
-            f"{path}.{type_key}: unknown {registry.kind} {name!r}"
+            f"{path}.{type_key}: unknown {registry.kind} {describe(name)}"
             f"{did_you_mean(name, registry.names())}; choose {one_of(registry.names())}"
         )
     if bad_types:
@@ -101,24 +111,22 @@ def _check_values(path: str, param: Param, option: Any, reader: str) -> list[str
     for value in param.values():
         problem = option.problem(value)
         if problem:
-            problems.append(
-                f"{path}: {problem}"
-                + (did_you_mean(value, option.choices or ()))
-                + f" (read by {reader})"
-            )
+            problems.append(f"{path}: {problem}{did_you_mean(value, option.choices or ())}")
     return problems
 
 
 def _check_stage_numbers(path: str, stage: dict[str, Param]) -> list[str]:
     problems = []
-    for key, minimum in (("depth", 1), ("width", 1), ("stride", 1)):
+    for key, (low, high) in COMMON_RANGES.items():
         for value in stage[key].values() if key in stage else []:
-            if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-                problems.append(f"{path}.{key}: {value!r} must be an integer >= {minimum}")
+            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+                problems.append(
+                    f"{path}.{key}: {describe(value)} must be an integer from {low} to {high:,}"
+                )
     for value in stage["downsample"].values() if "downsample" in stage else []:
         if value not in DOWNSAMPLES:
             problems.append(
-                f"{path}.downsample: unknown mode {value!r}"
+                f"{path}.downsample: unknown mode {describe(value)}"
                 f"{did_you_mean(value, DOWNSAMPLES)}; choose {one_of(DOWNSAMPLES)}"
             )
     return problems

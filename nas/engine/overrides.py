@@ -45,21 +45,44 @@ def overrides_from_settings(
     names = setting_names()
     _refuse_unknown(settings, names)
     overrides: dict[str, dict[str, Any]] = {section: {} for section in SECTIONS}
+    problems: list[str] = []  # every bad setting at once
     for name, value in settings.items():
         if value is None:
             continue
         if name in SECTIONS and isinstance(value, Mapping):
             overrides[name].update(value)
-        elif name == "data":
-            overrides["data"]["name"] = value
-        elif name == "constraint":
+            continue
+        if name == "constraint":
             overrides["search"]["constraint_flags"] = [value] if isinstance(value, str) else value
-        else:
-            section, key = names[name]
+            continue
+        section, key = ("data", "name") if name == "data" else names[name]
+        try:
             if section == "search":
                 check_setting(key, value, label(name))
-            overrides[section][key] = value
+            else:
+                _check_run_setting(section, key, value, label(name))
+        except SpaceError as error:
+            problems += error.problems
+        overrides[section][key] = value
+    if problems:
+        raise SpaceError(problems)
     return overrides
+
+
+def _check_run_setting(section: str, key: str, value: Any, label: str) -> None:
+    """A data/train setting checked by its section's rules, each problem named by `label`
+    (the flag or keyword the user wrote, not the YAML path)."""
+    from evaluators.config import DataConfig, TrainConfig
+    from evaluators.datasets import dataset_info
+
+    try:
+        (DataConfig if section == "data" else TrainConfig).from_dict({key: value}, section)
+        if (section, key) == ("data", "name"):
+            dataset_info(value)
+    except SpaceError as error:
+        raise SpaceError(
+            [line.replace(f"{section}.{key}:", f"{label}:", 1) for line in error.problems]
+        ) from None
 
 
 def _refuse_unknown(settings: Mapping[str, Any], names: Mapping[str, Any]) -> None:

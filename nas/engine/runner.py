@@ -41,6 +41,7 @@ from nas.engine.progress import Progress
 from nas.engine.ray_notices import raylet_notices_dropped
 from nas.engine.samplers import make_sampler
 from nas.engine.searcher import StudySearcher
+from nas.engine.storage import StorageChoice, check_storage
 from nas.engine.study import (
     check_data,
     check_run_folder,
@@ -50,7 +51,6 @@ from nas.engine.study import (
     recover_interrupted,
     sampler_seed,
     seed_params,
-    storage_url,
     write_run_json,
 )
 from nas.engine.tuner import make_tuner
@@ -71,27 +71,33 @@ def run_search(
     resources) runs before the run folder is written. `verbose` lets Ray's and Optuna's
     own log lines through to the console.
     """
+    from nas.runs.lock import run_lock
+
     started = time.monotonic()
     _quiet_libraries(verbose)
-    check_run_folder(experiment.run_dir, experiment.resume)
-    target = check_address(experiment.search.address)  # seconds, before the data is read
-    seeds = seed_params(experiment) if not experiment.resume else []
-    if needs_training(experiment.search.objectives):
-        check_data(experiment)
-    # Ray's driver prints worker deaths on stdout; each is recorded in its trial instead.
-    hint = f"continue with: nas search --resume --output {experiment.run_dir}"
-    notices = contextlib.nullcontext() if verbose else raylet_notices_dropped()
-    session = ray_session(experiment.search.address, target, resume_hint=hint, verbose=verbose)
-    with notices, session as watch:
-        resources = plan_resources(experiment.search)
-        if on_start is not None:
-            on_start()
-        stream = progress_stream or sys.stderr
-        return _search(experiment, seeds, resources, started, stream, watch)
+    # First of all: one search per run folder, held until this search ends.
+    with run_lock(experiment.run_dir):
+        check_run_folder(experiment.run_dir, experiment.resume)
+        storage = check_storage(experiment)  # before Ray: a bad database costs no start-up
+        target = check_address(experiment.search.address)  # seconds, before the data is read
+        seeds = seed_params(experiment) if not experiment.resume else []
+        if needs_training(experiment.search.objectives):
+            check_data(experiment)
+        # Ray's driver prints worker deaths on stdout; each is recorded in its trial instead.
+        hint = f"continue with: nas search --resume --output {experiment.run_dir}"
+        notices = contextlib.nullcontext() if verbose else raylet_notices_dropped()
+        session = ray_session(experiment.search.address, target, resume_hint=hint, verbose=verbose)
+        with notices, session as watch:
+            resources = plan_resources(experiment.search)
+            if on_start is not None:
+                on_start()
+            stream = progress_stream or sys.stderr
+            return _search(experiment, storage, seeds, resources, started, stream, watch)
 
 
 def _search(
     experiment: ExperimentConfig,
+    choice: StorageChoice,
     seeds: list[dict],
     resources: tuple,
     started: float,
@@ -100,7 +106,7 @@ def _search(
 ) -> SearchOutcome:
     run_dir = experiment.run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
-    storage, study_name = storage_url(experiment), experiment.search.study_name or run_dir.name
+    storage, study_name = choice.url, choice.study_name
     study = open_study(experiment, storage, study_name)
     if not experiment.resume:
         write_text(run_dir / rf.CONFIG_FILE, config_yaml(experiment.to_document()))

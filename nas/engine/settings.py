@@ -6,6 +6,7 @@ runs. Every problem names its key path (or its flag) and is one line.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from nas.engine.constraints import Constraint, parse_constraints, to_mapping
 from nas.engine.objectives import DEFAULT_OBJECTIVES, parse_objectives, to_text
 from nas.engine.samplers import DEFAULT_SAMPLER, SAMPLERS
 from nas.runs.pareto import Objective
-from search_space.errors import SpaceError, did_you_mean, known_settings, one_of
+from search_space.errors import SpaceError, describe, did_you_mean, known_settings, one_of
 
 EARLY_STOPPING = ("none", "asha")
 _ADDRESS = re.compile(r"^(auto|[\w.\-]+:\d{1,5})$")
@@ -97,25 +98,33 @@ class SearchConfig:
 # --- one parser per key: (raw YAML or flag value, key path) -> value -----------------
 
 
-def _integer(low: int) -> Callable[[Any, str], int]:
+def _integer(low: int, high: int = 2**32 - 1) -> Callable[[Any, str], int]:
     def parse(raw: Any, path: str) -> int:
-        if isinstance(raw, bool) or not isinstance(raw, int) or raw < low:
-            raise SpaceError(f"{path}: {raw!r} must be a whole number >= {low}")
+        if isinstance(raw, bool) or not isinstance(raw, int) or not low <= raw <= high:
+            raise SpaceError(
+                f"{path}: {describe(raw)} must be a whole number from {low} to {high:,}"
+            )
         return raw
 
     return parse
 
 
-def _number(low: float, *, strict: bool, optional: bool = False) -> Callable[[Any, str], Any]:
+def _number(
+    low: float, *, strict: bool, optional: bool = False, high: float = 1e6
+) -> Callable[[Any, str], Any]:
     def parse(raw: Any, path: str) -> float | None:
         if raw is None and optional:
             return None
         try:
             value = float(raw) if not isinstance(raw, bool) else None
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             value = None
-        if value is None or value < low or (strict and value == low):
-            raise SpaceError(f"{path}: {raw!r} must be a number {'>' if strict else '>='} {low:g}")
+        finite = value is not None and math.isfinite(value)
+        if not finite or value < low or (strict and value == low) or value > high:
+            raise SpaceError(
+                f"{path}: {describe(raw)} must be a finite number "
+                f"{'>' if strict else '>='} {low:g} and at most {high:g}"
+            )
         return value
 
     return parse
@@ -168,7 +177,9 @@ def _reference(raw: Any, path: str) -> dict[str, float] | None:
         return None
     if not isinstance(raw, Mapping):
         raise SpaceError(f"{path}: expected a mapping {{objective: value}}, got {raw!r}")
-    return {str(k): _number(float("-inf"), strict=False)(v, f"{path}.{k}") for k, v in raw.items()}
+    return {
+        str(k): _number(-1e300, strict=False, high=1e300)(v, f"{path}.{k}") for k, v in raw.items()
+    }
 
 
 def _boolean(raw: Any, path: str) -> bool:
@@ -183,19 +194,19 @@ def _sampler(raw: Any, path: str) -> str:
 
 _PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "objectives": lambda raw, path: tuple(parse_objectives(raw, path)),
-    "trials": _integer(1),
+    "trials": _integer(1, 1_000_000),
     "sampler": _sampler,
     "constraints": lambda raw, path: tuple(parse_constraints(raw, path)),
     "seed": _integer(0),
-    "cpus_per_trial": _number(0.0, strict=True),
-    "gpus_per_trial": _number(0.0, strict=False, optional=True),
+    "cpus_per_trial": _number(0.0, strict=True, high=1024),
+    "gpus_per_trial": _number(0.0, strict=False, optional=True, high=64),
     "max_concurrent": _optional_integer(1),
     "early_stopping": _word(EARLY_STOPPING),
-    "asha_grace_period": _integer(1),
-    "asha_reduction_factor": _number(1.0, strict=True),
+    "asha_grace_period": _integer(1, 100_000),
+    "asha_reduction_factor": _number(1.0, strict=True, high=1000),
     "storage": _optional_text,
     "study_name": _optional_text,
-    "max_retries": _integer(0),
+    "max_retries": _integer(0, 100),
     "seed_archs": _paths,
     "address": _address,
     "output": _optional_text,
@@ -214,20 +225,39 @@ def check_setting(key: str, value: Any, label: str) -> Any:
 
 
 def validate_run_config(run_config: Mapping[str, Any], source: str) -> None:
-    """Checks the ``data:``, ``train:`` and ``search:`` sections of a space file.
+    """Checks the ``data:``, ``train:`` and ``search:`` sections of a space file, and the
+    dataset name and device spelling that `nas search` and `nas train` would refuse.
 
     Raises one SpaceError with every problem as ``SOURCE: section.key: why``.
     """
     problems = []
     checks = (
-        ("data", DataConfig.from_dict),
-        ("train", TrainConfig.from_dict),
-        ("search", SearchConfig.from_dict),
+        ("data", DataConfig.from_dict, _known_dataset),
+        ("train", TrainConfig.from_dict, _device_spelling),
+        ("search", SearchConfig.from_dict, None),
     )
-    for section, build in checks:
+    for section, build, check in checks:
         try:
-            build(run_config.get(section), section)
+            config = build(run_config.get(section), section)
+            if check is not None:
+                check(config)
         except SpaceError as error:
             problems += [f"{source}: {problem}" for problem in error.problems]
     if problems:
         raise SpaceError(problems)
+
+
+def _known_dataset(data: DataConfig) -> None:
+    from evaluators.datasets import dataset_info
+
+    dataset_info(data.name)
+
+
+def _device_spelling(train: TrainConfig) -> None:
+    """The spelling only: whether CUDA is there is known where the trial runs."""
+    from evaluators.device import _DEVICE_PATTERN
+
+    if not _DEVICE_PATTERN.fullmatch(train.device):
+        raise SpaceError(
+            f"train.device: {train.device!r} is not a device; use auto, cpu, cuda or cuda:N"
+        )

@@ -28,12 +28,6 @@ if TYPE_CHECKING:
     from nas.engine.outcome import SearchOutcome
 
 
-def storage_url(experiment: ExperimentConfig) -> str:
-    if experiment.search.storage:
-        return experiment.search.storage
-    return f"sqlite:///{(experiment.run_dir / rf.STUDY_FILE).resolve()}"
-
-
 def open_study(experiment: ExperimentConfig, storage: str, study_name: str) -> optuna.Study:
     from nas.engine.reference import run_reference_point
 

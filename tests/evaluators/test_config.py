@@ -33,10 +33,10 @@ def test_yaml_11_exponent_strings_are_read_as_numbers() -> None:
         ({"optimizer": "adam"}, "train.optimizer: 'adam' is not one of 'adamw', 'sgd'"),
         ({"epochs": 0}, "train.epochs: 0 must be at least 1"),
         ({"epochs": 2.5}, "train.epochs: 2.5 is not a whole number"),
-        ({"epochs": True}, "train.epochs: True is not a whole number"),
+        ({"epochs": True}, "train.epochs: true is not a whole number"),
         ({"amp": "yes"}, "train.amp: 'yes' is not true or false"),
         ({"label_smoothing": 1.5}, "train.label_smoothing: 1.5 must be in [0, 1)"),
-        ({"lr": float("nan")}, "train.lr: nan is not a finite number"),
+        ({"lr": float("nan")}, "train.lr: .nan is not a finite number"),
         ({"device": 3}, "train.device: 3 is not a string"),
     ],
 )

@@ -32,7 +32,7 @@ def test_range_sizes_count_the_grid():
     ("raw", "message"),
     [
         ([], "empty list"),
-        ([3, 3], "lists a value twice"),
+        ([3, 3], "lists 3 twice"),
         ({"low": 4, "high": 1}, "low 4 is above high 1"),
         ({"low": 1}, "needs both 'low' and 'high'"),
         ({"low": 1, "hihg": 4}, "did you mean 'high'"),

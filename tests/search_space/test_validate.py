@@ -80,7 +80,7 @@ def test_the_base_space_is_valid(write_space):
         ({"stages__1__width": [32, 48, 30]}, ["stages[1]", "width 30", "heads 4"]),
         ({"stages__0__kernel": [3, 4]}, ["stages[0].kernel", "4 is even"]),
         ({"stages__0__kernel": 0}, ["stages[0].kernel", "below the minimum 1"]),
-        ({"stages__0__depth": 0}, ["stages[0].depth", "0 must be an integer >= 1"]),
+        ({"stages__0__depth": 0}, ["stages[0].depth", "0 must be an integer from 1 to 1,000"]),
         ({"stages__0__depth": {"low": 0, "high": 2}}, ["stages[0].depth", "0 must be"]),
         (
             {"stages__0__heads": 2},
