@@ -67,6 +67,23 @@ def _space(plugins: list[str], objectives: dict[str, str] | None = None) -> dict
     }
 
 
+@pytest.fixture(autouse=True)
+def _registries_restored():
+    """A plug-in imported by a test registers into the process-wide registries; put them
+    back afterwards, so later tests see only the bundled components."""
+    from evaluators.datasets.registered import REGISTERED
+    from search_space.registry import BLOCKS, HEADS, STEMS, TRANSITIONS
+
+    registries = (BLOCKS, HEADS, STEMS, TRANSITIONS)
+    saved = [dict(registry._entries) for registry in registries]
+    saved_datasets = dict(REGISTERED)
+    yield
+    for registry, entries in zip(registries, saved):
+        registry._entries = entries
+    REGISTERED.clear()
+    REGISTERED.update(saved_datasets)
+
+
 @pytest.fixture
 def plugin_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "plugs"
