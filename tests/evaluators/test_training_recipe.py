@@ -251,3 +251,26 @@ def test_bad_regularizer_values_are_space_errors_naming_the_key(key: str, value)
 def test_false_switches_a_regularizer_off() -> None:
     config = TrainConfig.from_dict({"ema": False, "mixup": False, "drop_path": 0.1})
     assert (config.ema, config.mixup, config.drop_path) == (0.0, 0.0, 0.1)
+
+
+def test_position_embeddings_and_bias_tables_are_not_decayed() -> None:
+    from evaluators.optim import parameter_groups
+    from search_space import build_model, load_architecture
+
+    arch = load_architecture(
+        {
+            "name": "vit-ish",
+            "input": {"channels": 1, "resolution": 28, "classes": 10},
+            "stem": {"type": "patchify", "width": 16, "patch": 4, "pos_embed": "learned"},
+            "stages": [
+                {"block": "attention", "depth": 1, "width": 16, "heads": 2, "rel_pos": "bias"}
+            ],
+            "head": {"pool": "avg"},
+        }
+    )
+    model = build_model(arch)
+    decay, no_decay = parameter_groups(model, 0.05)
+    names = {id(p): n for n, p in model.named_parameters()}
+    skipped = {names[id(p)] for p in no_decay["params"] if p.ndim > 1}
+    assert skipped == {"stem.pos_embed", "stages.0.0.attn.rel_pos.table"}
+    assert all(p.ndim > 1 for p in decay["params"])
