@@ -45,8 +45,18 @@ class DataConfig:
     convert_channels: bool = False
     # Use only this many images of the seeded shuffle (before splitting): smoke tests.
     limit: int | None = None
-    # Decoding workers for imagefolder; in-memory datasets need none.
-    num_workers: int = 0
+    # Threads reading training batches ahead while the model trains (0: read on demand).
+    # Two keep a GPU fed from the disk cache; decoding into the cache uses every core.
+    num_workers: int = 2
+    # Where decoded datasets are cached, shared by every trial on the machine;
+    # None means $NAS_CACHE, else ~/.cache/nas-vision.
+    cache_dir: str | None = None
+    # Load the cached images whole (true) or read them from disk a batch at a time
+    # (false); None loads a cache of up to 1 GiB whole and reads a larger one from disk.
+    in_memory: bool | None = None
+    # An unreadable image (corrupt, truncated, a decompression bomb) or damaged batch
+    # file: "error" refuses the dataset, naming the files; "skip" trains without them.
+    on_corrupt: Literal["error", "skip"] = "error"
 
     def check(self, path: str) -> list[str]:
         problems = []

@@ -47,7 +47,8 @@ def build_stage(stage: StageArch, in_chs: int, input_size: Size) -> tuple[nn.Seq
     )
     if stage.downsample in LAYER_DOWNSAMPLES and (stride > 1 or in_chs != stage.width):
         transition = TRANSITIONS.get(stage.downsample)
-        layers.append(transition(in_chs, stage.width, stride, norm=options.get("norm", "layer")))
+        norm, eps = options.get("norm", "layer"), options.get("norm_eps")
+        layers.append(transition(in_chs, stage.width, stride, norm=norm, eps=eps))
         size = transition.output_size(size, stride)
         in_chs, stride = stage.width, 1
     for index in range(stage.depth):

@@ -64,8 +64,8 @@ def _has_kind(value: Any, kind: type) -> bool:
 
 
 # Keys shared by many components, declared once so their vocabulary stays the same.
-NORMS = ("batch", "layer", "group", "none")
-ACTS = ("relu", "relu6", "gelu", "silu")
+NORMS = ("batch", "layer", "group", "group1", "none")
+ACTS = ("relu", "relu6", "gelu", "silu", "hard_swish")
 
 
 def norm_option(default: str = "batch") -> Option:
@@ -78,3 +78,14 @@ def act_option(default: str = "relu") -> Option:
 
 def kernel_option(default: int = 3) -> Option:
     return Option(int, default, "kernel size of the spatial convolution", minimum=1, odd=True)
+
+
+def norm_eps_option() -> Option:
+    return Option(
+        float,
+        None,
+        "norm epsilon; null = the norm's usual one (layer 1e-6, batch/group 1e-5)",
+        minimum=0,
+        maximum=0.1,
+        nullable=True,
+    )

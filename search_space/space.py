@@ -17,7 +17,7 @@ STEM_KEYS = ("type", "width")
 STAGE_KEYS = ("block", "depth", "width", "stride", "downsample")
 HEAD_KEYS = ("type",)
 STAGE_DEFAULTS: dict[str, Any] = {"stride": 1, "downsample": "block"}
-DOWNSAMPLES = ("block", "pool", "norm_conv", "patch_merge")
+DOWNSAMPLES = ("block", "pool", "norm_conv", "patch_merge", "conv")
 
 
 @dataclass(frozen=True)

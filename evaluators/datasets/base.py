@@ -1,18 +1,25 @@
-"""In-memory image datasets: uint8 tensors, a seeded split, and per-dataset constants.
+"""Image datasets: uint8 images, a seeded split, per-dataset constants, batch iterators.
 
-Conventions: images are kept as uint8 tensors (N, C, H, W) and labels as int64 (N,);
-they are converted to float, augmented and normalized a batch at a time (see
-``augment.py``), which avoids per-sample PIL work on a 2-core machine. The train/val
+Conventions: images are uint8 (N, C, H, W) and labels int64 (N,). The images of a
+split are a tensor in memory, or a ``DiskImages`` (``disk.py``) reading them from the
+machine's dataset cache a batch at a time; both index the same way
+(``images[index_tensor]`` and ``images[a:b]`` give a uint8 tensor). They are converted
+to float, augmented and normalized a batch at a time (see ``augment.py``), which
+avoids per-sample PIL work on a 2-core machine. The train/val
 split is a seeded permutation: disjoint by construction, identical for a given
 ``split_seed`` whatever the training seed, so every trial is scored on the same images.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
+from evaluators.datasets.batches import index_batches, read_batches
+from evaluators.datasets.disk import DiskImages
 from search_space.errors import SpaceError
 
 
@@ -20,7 +27,7 @@ from search_space.errors import SpaceError
 class Split:
     """Images (N, C, H, W) uint8 and labels (N,) int64 of one split."""
 
-    images: torch.Tensor
+    images: torch.Tensor | DiskImages
     labels: torch.Tensor
 
     def __post_init__(self) -> None:
@@ -34,7 +41,14 @@ class Split:
         return len(self.labels)
 
     def take(self, indices: torch.Tensor) -> Split:
+        """The images at `indices`: a copy in memory, or a view of the same file on disk."""
+        if isinstance(self.images, DiskImages):
+            return Split(self.images.subset(indices), self.labels[indices])
         return Split(self.images[indices], self.labels[indices])
+
+    @property
+    def on_disk(self) -> bool:
+        return isinstance(self.images, DiskImages)
 
 
 @dataclass(frozen=True)
@@ -68,6 +82,31 @@ class Dataset:
     mean: tuple[float, ...]
     std: tuple[float, ...]
     augmentation: str | None  # None when augmentation is switched off
+    workers: int = 0  # threads reading batches ahead (data.num_workers)
+    cache: Path | None = None  # the cache folder the images come from, when cached
+    decoded: bool = False  # True when this process decoded the dataset into the cache
+
+    def train_batches(
+        self, batch_size: int, generator: torch.Generator, *, pin_memory: bool = False
+    ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """One epoch of shuffled training batches (uint8 images, labels), read ahead.
+
+        The order is ``torch.randperm(len(train), generator=generator)`` cut into
+        batches of `batch_size` (a last partial batch is dropped when there is a full
+        one); each batch's images come in ascending index order. The permutation is
+        drawn before this returns, so `generator` may be used for augmentation after.
+        """
+        batch_size = min(batch_size, len(self.train))
+        order = torch.randperm(len(self.train), generator=generator)
+        indices = index_batches(order, batch_size, drop_last=True)
+        return read_batches(self.train.images, self.train.labels, indices, self.workers, pin_memory)
+
+    def val_batches(
+        self, batch_size: int, *, pin_memory: bool = False
+    ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """The validation split in order, in batches of `batch_size` (the last may be short)."""
+        indices = index_batches(torch.arange(len(self.val)), batch_size, drop_last=False)
+        return read_batches(self.val.images, self.val.labels, indices, self.workers, pin_memory)
 
     @property
     def channels(self) -> int:
@@ -100,7 +139,7 @@ def seeded_order(size: int, seed: int, limit: int | None = None) -> torch.Tensor
 
 
 def channel_stats(
-    images: torch.Tensor, chunk: int = 4096
+    images: torch.Tensor | DiskImages, chunk: int = 4096
 ) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """Per-channel mean and std of uint8 images (N, C, H, W), in units of pixel / 255."""
     total = torch.zeros(images.shape[1], dtype=torch.float64)
@@ -109,7 +148,7 @@ def channel_stats(
         block = images[start : start + chunk].to(torch.float64) / 255.0
         total += block.sum(dim=(0, 2, 3))
         squares += block.square().sum(dim=(0, 2, 3))
-    count = images.numel() / images.shape[1]
+    count = len(images) * images.shape[2] * images.shape[3]
     mean = total / count
     std = (squares / count - mean.square()).clamp_min(1e-12).sqrt()
     return tuple(mean.tolist()), tuple(std.tolist())

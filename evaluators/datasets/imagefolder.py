@@ -2,103 +2,128 @@
 
 The class names are the sub-folders of ``train/`` (sorted, as torchvision's
 ImageFolder does); ``val/`` is the validation split as given (``val_fraction`` is not
-used). Images are decoded once, as RGB (grayscale files too, as torchvision's loader
-does), into uint8 tensors in memory, on ``data.num_workers`` processes; so this is
-meant for small folders. They must all have one size unless ``data.resize`` is set,
-which resizes the short side to the architecture's resolution and center-crops a
-square. Normalization constants are measured on the training images.
+used). The files are decoded once per machine, on parallel worker processes, into the
+dataset cache (``cache.py``) at the search's resolution, and every trial reads that.
+Images must all have one size unless ``data.resize`` is set, which resizes the short
+side to the architecture's resolution and center-crops a square. Normalization
+constants are measured on the training images while decoding.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-import torch
+import numpy as np
 
-from evaluators.datasets.base import RawData, Split, seeded_order
+from evaluators.config import DataConfig
+from evaluators.datasets import cache, decode, stored
+from evaluators.datasets.base import seeded_order
+from evaluators.datasets.target import Target, plan_target, resolution_of
 from search_space.errors import SpaceError
 
+# torchvision's IMG_EXTENSIONS, so a folder reads the same as with its ImageFolder
+EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
+RESIZE_METHOD = "pil-bilinear-short-side-center-crop-draft"  # part of the cache key
 
-def read(
-    root: Path,
-    resolution: int | None,
-    num_workers: int = 0,
-    limit: int | None = None,
-    seed: int = 0,
-) -> RawData:
-    """Reads train/ and val/ under `root`; `resolution` resizes when given.
 
-    `limit` decodes only that many images of each folder (a seeded choice).
-    """
+def open_cached(root: Path, config: DataConfig, expected: Any) -> cache.CacheEntry:
+    """The cache entry of the folder at `root` for this search, decoding it when missing."""
     for part in ("train", "val"):
         if not (root / part).is_dir():
             raise SpaceError(
                 f"data: imagefolder needs {root / part}/ with one sub-folder per class; "
                 "set data.root to the folder that holds train/ and val/"
             )
-    subset = (limit, seed)
-    train = _folder(root / "train", resolution, num_workers, None, subset)
-    val = _folder(root / "val", resolution, num_workers, train.class_to_idx, subset)
-    return RawData(train=train.split, test=val.split, classes=len(train.class_to_idx))
+    classes = sorted(p.name for p in (root / "train").iterdir() if p.is_dir())
+    parts = {
+        part: _listing(root / part, classes, config) for part in ("train", "val")
+    }  # part -> (files, labels)
+    target = _target(config, parts["train"][0], expected)
+    resolution = target.size[0] if config.resize and expected is not None else None
+    key = {
+        "dataset": "imagefolder",
+        "root": str(root.resolve()),
+        "files": cache.fingerprint([*parts["train"][0], *parts["val"][0]], root),
+        "shape": [target.channels, *target.size],
+        "resize": RESIZE_METHOD if resolution else None,
+        "subset": [config.limit, config.split_seed] if config.limit else None,
+    }
+
+    def build(folder: Path) -> dict[str, Any]:
+        return _build(folder, parts, classes, target, resolution)
+
+    return cache.open_or_build(cache.cache_root(config.cache_dir), "imagefolder", key, build)
 
 
-class _Folder:
-    def __init__(self, split: Split, class_to_idx: dict[str, int]):
-        self.split, self.class_to_idx = split, class_to_idx
-
-
-def _folder(
-    path: Path,
-    resolution: int | None,
-    workers: int,
-    classes: dict[str, int] | None,
-    subset: tuple[int | None, int],
-) -> _Folder:
-    from torchvision import datasets, transforms
-
-    steps = [transforms.Resize(resolution), transforms.CenterCrop(resolution)] if resolution else []
-    try:
-        folder = datasets.ImageFolder(
-            str(path), transform=transforms.Compose([*steps, transforms.PILToTensor()])
+def _listing(folder: Path, classes: list[str], config: DataConfig) -> tuple[list[Path], list[int]]:
+    found = sorted(p.name for p in folder.iterdir() if p.is_dir())
+    unknown = sorted(set(found) - set(classes))
+    if unknown:
+        raise SpaceError(f"data: {folder} has classes not in train/: {', '.join(unknown)}")
+    files, labels = [], []
+    for label, name in enumerate(classes):
+        if (folder / name).is_dir():
+            chosen = sorted(p for p in (folder / name).iterdir() if _is_image(p))
+            files += chosen
+            labels += [label] * len(chosen)
+    if not files:
+        raise SpaceError(
+            f"data: no images found under {folder} (looked for {', '.join(EXTENSIONS)})"
         )
-    except (FileNotFoundError, RuntimeError) as error:
-        raise SpaceError(f"data: imagefolder {path}: {error}") from error
-    if classes is not None:
-        unknown = sorted(set(folder.class_to_idx) - set(classes))
-        if unknown:
-            raise SpaceError(f"data: {path} has classes not in train/: {', '.join(unknown)}")
-    limit, seed = subset
-    if limit is not None and limit < len(folder.samples):
-        keep = sorted(seeded_order(len(folder.samples), seed, limit).tolist())
-        folder.samples = [folder.samples[i] for i in keep]
-        folder.targets = [folder.targets[i] for i in keep]
-    images = _decode_all(folder, workers)
-    labels = list(folder.targets)
-    if classes is not None:  # val/ may lack some classes: map its indices to train's
-        names = {i: n for n, i in folder.class_to_idx.items()}
-        labels = [classes[names[i]] for i in labels]
-    return _Folder(Split(images, torch.tensor(labels, dtype=torch.int64)), folder.class_to_idx)
+    if config.limit is not None and config.limit < len(files):
+        keep = sorted(seeded_order(len(files), config.split_seed, config.limit).tolist())
+        files, labels = [files[i] for i in keep], [labels[i] for i in keep]
+    return files, labels
 
 
-def _only_item(batch: list) -> object:
-    return batch[0]
+def _is_image(path: Path) -> bool:
+    return path.suffix.lower() in EXTENSIONS and path.is_file()
 
 
-def _decode_all(folder: object, workers: int) -> torch.Tensor:
-    from torch.utils.data import DataLoader
-
-    images = []
-    loader = DataLoader(folder, batch_size=1, num_workers=workers, collate_fn=_only_item)
-    first_shape = None
-    for index, (image, _) in enumerate(loader):
-        if first_shape is None:
-            first_shape = image.shape
-        elif image.shape != first_shape:
+def _target(config: DataConfig, files: list[Path], expected: Any) -> Target:
+    """Images decode as RGB; their size is the first file's unless resized."""
+    wanted = resolution_of(expected)
+    if config.resize and wanted is not None:
+        if wanted[0] != wanted[1]:
             raise SpaceError(
-                f"data: {folder.samples[index][0]} is {tuple(image.shape[1:])} but earlier "
-                f"images are {tuple(first_shape[1:])}; set data.resize: true to resize them"
+                f"data.resize: imagefolder crops square images; input.resolution "
+                f"{wanted[0]}x{wanted[1]} is not square"
             )
-        images.append(image)
-    if not images:
-        raise SpaceError(f"data: no images found under {folder.root}")
-    return torch.stack(images)
+        return plan_target(config, 3, wanted, expected)
+    try:
+        size = decode.image_size(files[0])
+    except Exception as error:
+        raise SpaceError(f"data: cannot read {files[0]} ({decode._reason(error)})") from error
+    return plan_target(config, 3, size, expected)
+
+
+def _build(
+    folder: Path,
+    parts: dict[str, tuple[list[Path], list[int]]],
+    classes: list[str],
+    target: Target,
+    resolution: int | None,
+) -> dict[str, Any]:
+    meta: dict[str, Any] = {"classes": classes, "corrupt": []}
+    for part, stored_as in (("train", "train"), ("val", "test")):
+        files, labels = parts[part]
+        shape = (len(files), target.channels, *target.size)
+        array = stored.new_array(folder, stored_as, shape)
+        workers = decode.decode_workers()
+        result = decode.decode_into(array, files, resolution, workers, f"imagefolder {part}")
+        if result.mismatched:
+            _, path, why = result.mismatched[0]
+            raise SpaceError(
+                f"data: {path} is {why} like the first image; set data.resize: true to resize "
+                f"all images to input.resolution ({len(result.mismatched)} differ)"
+            )
+        labels_array = np.asarray(labels, dtype=np.int64)
+        labels_array[[index for index, _, _ in result.corrupt]] = -1
+        stored.save_labels(folder, stored_as, labels_array)
+        meta["corrupt"] += [[path, why] for _, path, why in result.corrupt]
+        if part == "train":
+            mean = result.sums[0] / max(result.pixels, 1)
+            std = np.sqrt(np.maximum(result.sums[1] / max(result.pixels, 1) - mean**2, 1e-12))
+            meta["mean"], meta["std"] = mean.tolist(), std.tolist()
+    return meta

@@ -10,10 +10,11 @@ from torch import nn
 from search_space.component import Block, Size, strided_size
 from search_space.errors import SpaceError
 from search_space.layers.attention import WindowAttention, window_shape
+from search_space.layers.drop_path import DropPath
 from search_space.layers.mlp import Mlp, hidden_width, make_layer_scale
 from search_space.layers.norms import make_norm
 from search_space.layers.shortcut import make_pool, make_shortcut
-from search_space.options import Option, act_option, norm_option
+from search_space.options import Option, act_option, norm_eps_option, norm_option
 from search_space.registry import register_block
 
 
@@ -33,6 +34,8 @@ class AttentionBlock(Block):
     goes through the stage's shortcut (CoAtNet's downsampling transformer block).
     ``window: null`` is global attention; an int is Swin's local windows (clipped
     to the map), with ``shift`` shifting them by half a window in odd blocks.
+    ``talking_heads`` mixes the heads' attention logits with a learned heads x heads
+    map before and after the softmax (CaiT's Talking-Heads attention).
     A token input (N, T, C) from a class-token stem needs stride 1, no window and
     no relative bias (see `token_problems`).
     """
@@ -50,6 +53,8 @@ class AttentionBlock(Block):
         "window": Option(int, None, "window size; null = global", minimum=1, nullable=True),
         "shift": Option(bool, False, "shift the windows in odd blocks (Swin)"),
         "layer_scale": Option(float, 0.0, "layer scale init; 0 turns it off", minimum=0),
+        "talking_heads": Option(bool, False, "mix the heads' logits before/after softmax (CaiT)"),
+        "norm_eps": norm_eps_option(),
     }
     CHECK_KEYS = ("heads", "head_dim", "window")
     TOKENS_OK = True
@@ -73,6 +78,8 @@ class AttentionBlock(Block):
         window: int | None,
         shift: bool,
         layer_scale: float,
+        talking_heads: bool,
+        norm_eps: float | None,
     ):
         super().__init__()
         options = {"heads": heads, "head_dim": head_dim, "window": window}
@@ -85,7 +92,7 @@ class AttentionBlock(Block):
             stride=stride, options={"window": window, "rel_pos": rel_pos}
         )
         self.shortcut = make_shortcut(in_chs, out_chs, stride, shortcut, norm)
-        self.norm1 = make_norm(norm, in_chs, "channels_last")
+        self.norm1 = make_norm(norm, in_chs, "channels_last", norm_eps)
         self.pool = make_pool(stride)
         self.attn = WindowAttention(
             in_chs,
@@ -96,11 +103,13 @@ class AttentionBlock(Block):
             shift=shift and index % 2 == 1,
             qkv_bias=qkv_bias,
             rel_pos=rel_pos == "bias",
+            talking_heads=talking_heads,
         )
         self.scale1 = make_layer_scale(out_chs, layer_scale)
-        self.norm2 = make_norm(norm, out_chs, "channels_last")
+        self.norm2 = make_norm(norm, out_chs, "channels_last", norm_eps)
         self.mlp = Mlp(out_chs, hidden_width(out_chs, mlp_ratio), out_chs, act)
         self.scale2 = make_layer_scale(out_chs, layer_scale)
+        self.drop_path1, self.drop_path2 = DropPath(), DropPath()
 
     @classmethod
     def check(
@@ -139,8 +148,8 @@ class AttentionBlock(Block):
         if tokens and self.token_issues:
             raise SpaceError(self.token_issues)
         x = x.unsqueeze(2) if tokens else x.permute(0, 2, 3, 1)  # -> (N, T, 1, C) or (N, H, W, C)
-        x = self._shortcut(x) + self.scale1(self.attn(self._pool(self.norm1(x))))
-        x = x + self.scale2(self.mlp(self.norm2(x)))
+        x = self._shortcut(x) + self.drop_path1(self.scale1(self.attn(self._pool(self.norm1(x)))))
+        x = x + self.drop_path2(self.scale2(self.mlp(self.norm2(x))))
         return x.squeeze(2) if tokens else x.permute(0, 3, 1, 2)  # back to the input's layout
 
     def _shortcut(self, x: torch.Tensor) -> torch.Tensor:

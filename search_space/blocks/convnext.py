@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from search_space.component import Block, Size
+from search_space.layers.drop_path import DropPath
 from search_space.layers.mlp import Mlp, make_layer_scale
 from search_space.layers.norms import make_norm
 from search_space.layers.shortcut import make_shortcut
@@ -53,9 +54,10 @@ class ConvNeXtBlock(Block):
         self.norm = make_norm(norm, in_chs, "channels_last")
         self.mlp = Mlp(in_chs, out_chs * expansion, out_chs, act)  # 1x1 convs as Linear
         self.scale = make_layer_scale(out_chs, layer_scale)
+        self.drop_path = DropPath()
         self.shortcut = make_shortcut(in_chs, out_chs, stride, shortcut, norm)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self.depthwise(x).permute(0, 2, 3, 1)  # (N, C, H, W) -> (N, H, W, C)
         y = self.scale(self.mlp(self.norm(y)))
-        return self.shortcut(x) + y.permute(0, 3, 1, 2)  # back to (N, C, H, W)
+        return self.shortcut(x) + self.drop_path(y.permute(0, 3, 1, 2))  # back to (N, C, H, W)

@@ -1,4 +1,4 @@
-"""Inverted residual block, MBConv (MobileNetV2, EfficientNet; CoAtNet's conv stages)."""
+"""Inverted residual block, MBConv (MobileNetV2/V3, EfficientNet; CoAtNet's conv stages)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from torch import nn
 
 from search_space.component import Block, Size
 from search_space.layers.conv import ConvNormAct
+from search_space.layers.drop_path import DropPath
+from search_space.layers.mobile import inner_width, mobile_options, se_width
 from search_space.layers.norms import make_norm
-from search_space.layers.shortcut import make_shortcut
+from search_space.layers.shortcut import make_skip, skip_option
 from search_space.layers.squeeze_excite import SqueezeExcite
 from search_space.options import Option, act_option, kernel_option, norm_option
 from search_space.registry import register_block
@@ -20,11 +22,11 @@ from search_space.registry import register_block
 class MBConvBlock(Block):
     """1x1 expand, depthwise kxk (with the stride), squeeze-excite, 1x1 project; + shortcut.
 
-    The inner width is out_chs * expansion (CoAtNet's rule; EfficientNet expands
-    in_chs, which differs only in a stage's first block). ``expansion: 1`` is a
-    depthwise-separable conv: no expand conv, the depthwise conv runs on in_chs.
-    Squeeze-excite reduces to round(se * inner / expansion) channels, i.e. a
-    fraction of the block's base width, as in EfficientNet and CoAtNet.
+    The inner width is ``expansion`` times the output width (CoAtNet) or the input
+    width (``expansion_from: input``: MobileNet, EfficientNet), rounded to ``divisor``.
+    ``expansion: 1`` is a depthwise-separable conv: no expand conv, the depthwise conv
+    runs on in_chs. Squeeze-excite width: see ``se_from``. ``skip: identity`` keeps a
+    residual only where the shape allows, as the mobile networks do.
 
     ``norm_position``:
     - ``post`` (EfficientNet): every conv is followed by a norm; no norm on input.
@@ -34,11 +36,11 @@ class MBConvBlock(Block):
 
     OPTIONS: ClassVar[dict[str, Option]] = {
         "kernel": kernel_option(3),
-        "expansion": Option(int, 4, "inner width / output width", minimum=1),
-        "se": Option(float, 0.25, "squeeze-excite ratio; 0 turns it off", minimum=0, maximum=1),
+        **mobile_options(),
         "norm": norm_option("batch"),
         "act": act_option("silu"),
         "norm_position": Option(str, "post", "where the norms sit", choices=("post", "pre")),
+        "skip": skip_option(),
     }
 
     def __init__(
@@ -51,27 +53,38 @@ class MBConvBlock(Block):
         index: int = 0,
         shortcut: str = "conv",
         kernel: int,
-        expansion: int,
-        se: float,
         norm: str,
         act: str,
         norm_position: str,
+        skip: str,
+        **mobile: object,
     ):
         super().__init__()
         pre = norm_position == "pre"
-        mid = in_chs if expansion == 1 else out_chs * expansion
-        layers: list[nn.Module] = [make_norm(norm, in_chs) if pre else nn.Identity()]
-        if expansion > 1:
-            layers.append(ConvNormAct(in_chs, mid, 1, norm=norm, act=act))
-        layers.append(ConvNormAct(mid, mid, kernel, stride, norm=norm, act=act, groups=mid))
-        if se > 0:
-            layers.append(SqueezeExcite(mid, max(1, round(se * mid / expansion))))
-        if pre:
-            layers.append(nn.Conv2d(mid, out_chs, 1))
-        else:
-            layers.append(ConvNormAct(mid, out_chs, 1, norm=norm, act=None))
+        expand = mobile["expansion"] != 1
+        mid = inner_width(
+            in_chs, out_chs, mobile["expansion"], mobile["expansion_from"], mobile["divisor"]
+        )
+        mid = mid if expand else in_chs
+        # Fixed slots (absent layers are Identity) so parameter names do not depend on
+        # the options: 0 input norm, 1 expand, 2 depthwise, 3 squeeze-excite, 4 project.
+        layers: list[nn.Module] = [
+            make_norm(norm, in_chs) if pre else nn.Identity(),
+            ConvNormAct(in_chs, mid, 1, norm=norm, act=act) if expand else nn.Identity(),
+            ConvNormAct(mid, mid, kernel, stride, norm=norm, act=act, groups=mid),
+            nn.Identity(),
+            nn.Conv2d(mid, out_chs, 1)
+            if pre
+            else ConvNormAct(mid, out_chs, 1, norm=norm, act=None),
+        ]
+        if mobile["se"] > 0:
+            reduced = se_width(in_chs, out_chs, mid, mobile, divisor=mobile["divisor"])
+            layers[3] = SqueezeExcite(mid, reduced, mobile["se_act"], mobile["se_gate"])
         self.branch = nn.Sequential(*layers)
-        self.shortcut = make_shortcut(in_chs, out_chs, stride, shortcut, norm)
+        self.shortcut = make_skip(in_chs, out_chs, stride, shortcut, norm, skip)
+        self.drop_path = DropPath() if self.shortcut is not None else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.shortcut(x) + self.branch(x)
+        if self.shortcut is None:
+            return self.branch(x)
+        return self.shortcut(x) + self.drop_path(self.branch(x))

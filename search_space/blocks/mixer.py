@@ -7,6 +7,7 @@ from typing import ClassVar
 import torch
 
 from search_space.component import Block, Size, strided_size
+from search_space.layers.drop_path import DropPath
 from search_space.layers.mlp import Mlp, hidden_width
 from search_space.layers.norms import make_norm
 from search_space.layers.shortcut import make_shortcut
@@ -54,12 +55,13 @@ class MixerBlock(Block):
         self.token_mlp = Mlp(tokens, hidden_width(out_chs, token_ratio), tokens, act)
         self.norm2 = make_norm(norm, out_chs, "channels_last")
         self.channel_mlp = Mlp(out_chs, hidden_width(out_chs, mlp_ratio), out_chs, act)
+        self.drop_path1, self.drop_path2 = DropPath(), DropPath()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.project(x)  # (N, C, H, W) at the output shape
         n, c, h, w = x.shape
         x = x.permute(0, 2, 3, 1).reshape(n, h * w, c)  # (N, C, H, W) -> (N, T, C)
         mixed = self.token_mlp(self.norm1(x).transpose(1, 2))  # (N, C, T): mix along T
-        x = x + mixed.transpose(1, 2)
-        x = x + self.channel_mlp(self.norm2(x))
+        x = x + self.drop_path1(mixed.transpose(1, 2))
+        x = x + self.drop_path2(self.channel_mlp(self.norm2(x)))
         return x.transpose(1, 2).reshape(n, c, h, w)  # (N, T, C) -> (N, C, H, W)

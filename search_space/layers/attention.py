@@ -39,6 +39,7 @@ class WindowAttention(nn.Module):
         shift: bool,
         qkv_bias: bool,
         rel_pos: bool,
+        talking_heads: bool = False,
     ):
         super().__init__()
         self.heads = heads
@@ -49,6 +50,9 @@ class WindowAttention(nn.Module):
         self.qkv = nn.Linear(in_chs, 3 * out_chs, bias=qkv_bias)
         self.proj = nn.Linear(out_chs, out_chs)
         self.rel_pos = RelPosBias(self.window, heads) if rel_pos else None
+        # Talking heads (Shazeer et al. 2020): heads x heads maps around the softmax.
+        self.proj_l = nn.Linear(heads, heads) if talking_heads else None
+        self.proj_w = nn.Linear(heads, heads) if talking_heads else None
         mask = shift_mask(size, self.window, self.shift) if any(self.shift) else None
         self.register_buffer("mask", mask, persistent=False)  # (nW, 1, L, L) or None
 
@@ -65,7 +69,13 @@ class WindowAttention(nn.Module):
         bias = bias.to(q.dtype) if bias is not None else None  # autocast: match q
         if bias is None or bias.dim() == 3:  # 4-D inputs reach PyTorch's fused kernels
             q, k, v = (t.flatten(0, 1) for t in (q, k, v))  # (N * nW, heads, L, head_dim)
-        x = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
+        if self.proj_l is not None:
+            if q.dim() == 5:  # per-window bias: one copy per image, windows image-major
+                q, k, v = (t.flatten(0, 1) for t in (q, k, v))
+                bias = bias.repeat(n, 1, 1, 1)
+            x = talking_heads_attention(q, k, v, self.proj_l, self.proj_w, bias)
+        else:
+            x = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
         x = x.reshape(n, windows, self.heads, length, -1).transpose(2, 3)  # (N, nW, L, heads, hd)
         x = self.proj(x.flatten(3))  # (N, nW, L, out_chs)
         x = window_merge(x, (h, w), window)
@@ -78,3 +88,21 @@ class WindowAttention(nn.Module):
         if self.mask is None:
             return bias
         return self.mask if bias is None else self.mask + bias  # (nW, 1 or heads, L, L)
+
+
+def talking_heads_attention(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    proj_l: nn.Linear,
+    proj_w: nn.Linear,
+    bias: torch.Tensor | None,
+) -> torch.Tensor:
+    """softmax over keys of the heads-mixed logits, mixed again, times v.
+    q, k, v: (B, heads, L, head_dim); the head mixing acts on the heads axis."""
+    logits = (q * q.shape[-1] ** -0.5) @ k.transpose(-2, -1)  # (B, heads, L, L)
+    if bias is not None:
+        logits = logits + bias
+    logits = proj_l(logits.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)  # mix heads
+    weights = proj_w(logits.softmax(-1).permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+    return weights @ v  # (B, heads, L, head_dim)

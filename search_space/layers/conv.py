@@ -6,6 +6,7 @@ from torch import nn
 
 from search_space.layers.acts import make_act
 from search_space.layers.norms import make_norm
+from search_space.layers.std_conv import make_conv
 
 
 class ConvNormAct(nn.Sequential):
@@ -26,7 +27,20 @@ class ConvNormAct(nn.Sequential):
         act: str | None,
         groups: int = 1,
     ):
-        conv = nn.Conv2d(
-            in_chs, out_chs, kernel, stride, kernel // 2, groups=groups, bias=norm == "none"
-        )
+        conv = make_conv(in_chs, out_chs, kernel, stride, groups=groups, bias=norm == "none")
         super().__init__(conv, make_norm(norm, out_chs), make_act(act) if act else nn.Identity())
+
+
+def conv_groups(channels: int, groups: int, group_width: int | None) -> int:
+    """Groups of a grouped conv: channels // group_width when a group width is set
+    (RegNet states widths per group), else `groups` (ResNeXt's cardinality)."""
+    return channels // group_width if group_width else groups
+
+
+def group_problems(channels: int, groups: int, group_width: int | None) -> list[str]:
+    """Why a grouped conv over `channels` cannot be built (empty when it can)."""
+    if group_width and channels % group_width:
+        return [f"inner width {channels} is not divisible by group_width {group_width}"]
+    if not group_width and channels % groups:
+        return [f"inner width {channels} is not divisible by groups {groups}"]
+    return []

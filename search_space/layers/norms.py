@@ -8,7 +8,9 @@ Layouts:
 Every name works in both layouts, so any block accepts any norm.
 Group norm uses ``gcd(32, channels)`` groups: 32 (the GroupNorm paper's default)
 whenever the width allows it, else the largest divisor of the width that also
-divides 32, so no width is ever rejected for group norm.
+divides 32, so no width is ever rejected for group norm. ``group1`` is group norm
+with one group: statistics over channels and positions together (PoolFormer).
+`eps` None is each norm's usual epsilon (1e-6 for layer norm, 1e-5 for the rest).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from torch import nn
 
 from search_space.errors import SpaceError, did_you_mean, one_of
 
-NORM_NAMES = ("batch", "layer", "group", "none")
+NORM_NAMES = ("batch", "layer", "group", "group1", "none")
 LAYER_NORM_EPS = 1e-6  # ConvNeXt, ViT and CoAtNet all use 1e-6
 GROUPS = 32
 
@@ -52,7 +54,9 @@ def group_count(channels: int) -> int:
     return math.gcd(GROUPS, channels)
 
 
-def make_norm(name: str, channels: int, layout: str = "channels_first") -> nn.Module:
+def make_norm(
+    name: str, channels: int, layout: str = "channels_first", eps: float | None = None
+) -> nn.Module:
     """Returns the norm `name` over `channels` for tensors in `layout`."""
     if name not in NORM_NAMES:
         raise SpaceError(
@@ -64,12 +68,12 @@ def make_norm(name: str, channels: int, layout: str = "channels_first") -> nn.Mo
     if name == "none":
         return nn.Identity()
     if name == "layer":
-        return (
-            LayerNorm2d(channels, eps=LAYER_NORM_EPS)
-            if first
-            else nn.LayerNorm(channels, eps=LAYER_NORM_EPS)
-        )
+        eps = LAYER_NORM_EPS if eps is None else eps
+        return LayerNorm2d(channels, eps=eps) if first else nn.LayerNorm(channels, eps=eps)
+    eps = 1e-5 if eps is None else eps
     if name == "batch":
-        return nn.BatchNorm2d(channels) if first else ChannelsLast(nn.BatchNorm1d(channels))
-    norm = nn.GroupNorm(group_count(channels), channels)  # accepts (N, C, *) of any rank
+        norm = nn.BatchNorm2d(channels, eps=eps) if first else nn.BatchNorm1d(channels, eps=eps)
+        return norm if first else ChannelsLast(norm)
+    groups = 1 if name == "group1" else group_count(channels)
+    norm = nn.GroupNorm(groups, channels, eps=eps)  # accepts (N, C, *) of any rank
     return norm if first else ChannelsLast(norm)

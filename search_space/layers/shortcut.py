@@ -1,12 +1,15 @@
-"""The residual path of a block whose output shape differs from its input's."""
+"""The residual path of a block, and what it does when the output shape differs."""
 
 from __future__ import annotations
 
 from torch import nn
 
 from search_space.layers.norms import make_norm
+from search_space.options import Option
 
 SHORTCUTS = ("conv", "pool")
+# A block's `skip` key: where it has a residual at all.
+SKIPS = ("projection", "identity", "none")
 
 
 def make_pool(stride: int) -> nn.Module:
@@ -32,3 +35,27 @@ def make_shortcut(in_chs: int, out_chs: int, stride: int, kind: str, norm: str) 
         expand = nn.Conv2d(in_chs, out_chs, 1) if in_chs != out_chs else nn.Identity()
         return nn.Sequential(make_pool(stride), expand)
     raise ValueError(f"unknown shortcut {kind!r}; choose one of {SHORTCUTS}")
+
+
+def make_skip(
+    in_chs: int, out_chs: int, stride: int, kind: str, norm: str, skip: str
+) -> nn.Module | None:
+    """The residual path for a block's `skip` mode, or None when the block has none.
+
+    - ``projection``: identity, or the stage's projection (`kind`) where the shape changes;
+    - ``identity``: a residual only where the shape is kept (MobileNet, EfficientNet);
+    - ``none``: no residual.
+    """
+    same_shape = stride == 1 and in_chs == out_chs
+    if skip == "none" or (skip == "identity" and not same_shape):
+        return None
+    return make_shortcut(in_chs, out_chs, stride, kind, norm)
+
+
+def skip_option(default: str = "projection") -> Option:
+    return Option(
+        str,
+        default,
+        "residual: a projection where the shape changes, only where it is kept, or none",
+        choices=SKIPS,
+    )

@@ -19,10 +19,12 @@ class NormConvTransition(Transition):
     sizes that are not a multiple of the stride are zero-padded at the bottom/right.
     """
 
-    def __init__(self, in_chs: int, out_chs: int, stride: int, *, norm: str):
+    def __init__(
+        self, in_chs: int, out_chs: int, stride: int, *, norm: str, eps: float | None = None
+    ):
         super().__init__()
         self.stride = stride
-        self.norm = make_norm(norm, in_chs)
+        self.norm = make_norm(norm, in_chs, eps=eps)
         self.conv = nn.Conv2d(in_chs, out_chs, stride, stride)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

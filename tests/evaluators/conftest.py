@@ -78,6 +78,14 @@ def write_imagefolder(
     return root
 
 
+@pytest.fixture(autouse=True)
+def _private_dataset_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch) -> Path:
+    """Each test decodes into its own cache folder, never the user's ~/.cache/nas-vision."""
+    folder = tmp_path_factory.mktemp("dataset-cache")
+    monkeypatch.setenv("NAS_CACHE", str(folder))
+    return folder
+
+
 @pytest.fixture
 def cifar10_root(tmp_path: Path) -> Path:
     return write_cifar(tmp_path)
