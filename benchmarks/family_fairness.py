@@ -11,7 +11,7 @@ accuracy against 0.95, plus params, FLOPs and training seconds (which, on this m
 bound how many trials a 5-minute demo search can afford).
 
     python benchmarks/family_fairness.py [--space search_space/spaces/demo.yaml]
-        [--blocks resnet,attention] [--epochs N] [--set train.lr=3e-3 ...]
+        [--blocks resnet,attention] [--epochs N] [--threads T] [--set train.lr=3e-3 ...]
 """
 
 from __future__ import annotations
@@ -48,12 +48,13 @@ def family_architecture(block: str, sections: dict) -> dict:
     return {"name": f"fair-{block}", **sections, "stages": stages}
 
 
-def train_family(arch: dict, epochs: int | None) -> dict:
+def train_family(arch: dict, epochs: int | None, threads: int | None = None) -> dict:
     """`nas train FILE --json` on the architecture; returns its JSON report and wall seconds."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"{arch['name']}.yaml"
         path.write_text(yaml.safe_dump(arch, sort_keys=False))
         flags = ["--epochs", str(epochs)] if epochs else []
+        flags += ["--threads", str(threads)] if threads else []
         start = time.perf_counter()
         report = json.loads(_nas("train", str(path), "--json", *flags))
         report["wall_seconds"] = time.perf_counter() - start
@@ -84,6 +85,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="nas sample seed for the sections")
     parser.add_argument("--blocks", default=",".join(BLOCKS))
     parser.add_argument("--epochs", type=int, default=None, help="override train.epochs")
+    parser.add_argument("--threads", type=int, default=None, help="nas train --threads")
     parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE")
     args = parser.parse_args()
     sections = demo_sections(Path(args.space), args.seed)
@@ -92,7 +94,7 @@ def main() -> None:
     print(f"{'block':<11} {'params':>8} {'FLOPs':>10} {'accuracy':>9} {'seconds':>8}  >= 0.95")
     failures = []
     for block in args.blocks.split(","):
-        report = train_family(family_architecture(block, sections), args.epochs)
+        report = train_family(family_architecture(block, sections), args.epochs, args.threads)
         ok = report["accuracy"] >= TARGET
         failures += [] if ok else [block]
         print(
