@@ -13,7 +13,7 @@ import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 from search_space.errors import SpaceError, describe, did_you_mean, known_settings, one_of
 
@@ -96,6 +96,22 @@ class TrainConfig:
     warmup_epochs: float = 0.5
     # Soft targets: a little regularization for free, standard in modern recipes.
     label_smoothing: float = 0.1
+    # The regularizers of the DeiT / ConvNeXt recipes; each is off by default (0 or
+    # "none"), `false` also means off. See evaluators/recipe/ and the README's table.
+    # Stochastic depth rate of the last residual block, linearly from 0 at the first.
+    drop_path: float = 0.0
+    # EMA decay of the weights (e.g. 0.999); the average is what gets scored.
+    ema: float = 0.0
+    # Mixup and CutMix Beta(alpha, alpha) parameters; 0 turns each off.
+    mixup: float = 0.0
+    cutmix: float = 0.0
+    # Share of batches that are mixed, and of those the share given to CutMix when both are on.
+    mix_prob: float = 1.0
+    switch_prob: float = 0.5
+    # Augmentation policy on the uint8 batch (after data.augment's crop/flip).
+    augment: Literal["none", "randaugment", "trivialaugment"] = "none"
+    # Probability that an image gets one random rectangle erased.
+    random_erasing: float = 0.0
     # Max global gradient norm; 0 turns clipping off. Guards against early blow-ups.
     grad_clip: float = 1.0
     # "auto" picks CUDA when present, else CPU; or "cpu", "cuda", "cuda:1".
@@ -111,6 +127,9 @@ class TrainConfig:
     # Torch CPU threads; None keeps torch's default (one per core).
     threads: int | None = None
 
+    # Regularizers for which `false` means 0 (off).
+    OFF_KEYS: ClassVar[tuple[str, ...]] = ("drop_path", "ema", "mixup", "cutmix", "random_erasing")
+
     def check(self, path: str) -> list[str]:
         rules = [
             ("epochs", self.epochs >= 1, "must be at least 1"),
@@ -120,6 +139,13 @@ class TrainConfig:
             ("momentum", 0 <= self.momentum < 1, "must be in [0, 1)"),
             ("warmup_epochs", self.warmup_epochs >= 0, "must be 0 or more"),
             ("label_smoothing", 0 <= self.label_smoothing < 1, "must be in [0, 1)"),
+            ("drop_path", 0 <= self.drop_path < 1, "must be in [0, 1) (0 is off)"),
+            ("ema", 0 <= self.ema < 1, "must be in [0, 1) (0 is off; e.g. 0.999)"),
+            ("mixup", self.mixup >= 0, "must be 0 (off) or a positive Beta alpha"),
+            ("cutmix", self.cutmix >= 0, "must be 0 (off) or a positive Beta alpha"),
+            ("mix_prob", 0 <= self.mix_prob <= 1, "must be in [0, 1]"),
+            ("switch_prob", 0 <= self.switch_prob <= 1, "must be in [0, 1]"),
+            ("random_erasing", 0 <= self.random_erasing <= 1, "must be in [0, 1] (0 is off)"),
             ("grad_clip", self.grad_clip >= 0, "must be 0 (off) or positive"),
             ("eval_batch_size", (self.eval_batch_size or 1) >= 1, "must be at least 1"),
             ("threads", (self.threads or 1) >= 1, "must be at least 1"),
@@ -129,6 +155,9 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, mapping: Mapping[str, Any] | None, path: str = "train") -> TrainConfig:
         """Checks and builds the ``train:`` section; `path` prefixes every error."""
+        if isinstance(mapping, Mapping):  # `false` switches a regularizer off, like its 0
+            off = cls.OFF_KEYS
+            mapping = {k: 0.0 if k in off and v is False else v for k, v in mapping.items()}
         return _from_dict(cls, mapping, path)
 
 

@@ -1,9 +1,10 @@
 """Optimizer with decay-free norms and biases, and a per-step warm-up + cosine schedule.
 
 Weight decay applies to weight matrices and conv kernels only (``ndim >= 2``); biases,
-norm scales and shifts, layer-scale vectors (all 1-D) and whatever the model lists in
-``no_weight_decay()`` (timm's convention, e.g. position embeddings) are not decayed,
-as in the ConvNeXt and DeiT recipes.
+norm scales and shifts, layer-scale vectors (all 1-D), position embeddings, class
+tokens and relative-position bias tables (by name: `EMBEDDING_NAMES`), and whatever the
+model lists in ``no_weight_decay()`` (timm's convention) are not decayed, as in the
+ConvNeXt, DeiT and Swin recipes: decay would pull a learned position toward "nowhere".
 """
 
 from __future__ import annotations
@@ -15,10 +16,14 @@ from torch import nn
 
 from evaluators.config import TrainConfig
 
+# Last component of a parameter's name that marks an embedding or a bias table.
+EMBEDDING_NAMES = frozenset({"pos_embed", "class_token", "cls_token", "table"})
+
 
 def parameter_groups(model: nn.Module, weight_decay: float) -> list[dict]:
-    """Two groups: decayed (ndim >= 2) and not decayed (1-D, or listed by the model)."""
-    skip = set(model.no_weight_decay()) if hasattr(model, "no_weight_decay") else set()
+    """Two groups: decayed (ndim >= 2) and not decayed (1-D, embeddings, or listed)."""
+    listed_skip = model.no_weight_decay() if hasattr(model, "no_weight_decay") else ()
+    skip = EMBEDDING_NAMES | set(listed_skip)
     decay, no_decay = [], []
     for name, parameter in model.named_parameters():
         if not parameter.requires_grad:

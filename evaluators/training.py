@@ -25,6 +25,9 @@ from evaluators.datasets.augment import augment
 from evaluators.device import DevicePlan, device_name, plan_device, set_threads
 from evaluators.errors import TrainingFailed
 from evaluators.optim import WarmupCosine, build_optimizer
+from evaluators.recipe import BatchMixer, WeightAverage, policy_augment, random_erase
+from evaluators.recipe.policies import make_policy
+from search_space.layers.drop_path import set_drop_path
 
 EpochCallback = Callable[[int, dict[str, float]], None]
 
@@ -58,6 +61,7 @@ def train_and_evaluate(
     plan = plan_device(train.device, amp=train.amp, channels_last=train.channels_last)
     dataset = data if isinstance(data, Dataset) else load_dataset(data, expected_input)
     plan.prepare_model(model)
+    set_drop_path(model, train.drop_path)  # 0 sets every rate to 0: the config decides
     fork_devices = [plan.device] if plan.device.type == "cuda" else []
     with torch.random.fork_rng(devices=fork_devices):
         torch.manual_seed(seed)
@@ -102,7 +106,7 @@ def _fit(
         totals["train"] += time.perf_counter() - start
         totals["train_cpu"] += time.process_time() - cpu_start
         eval_start = time.perf_counter()
-        accuracy, val_loss = evaluate(model, dataset, plan, eval_batch)
+        accuracy, val_loss = evaluate(trainer.scored, dataset, plan, eval_batch)
         totals["eval"] += time.perf_counter() - eval_start
         if not math.isfinite(val_loss):
             raise TrainingFailed(f"non-finite validation loss ({val_loss}) after epoch {epoch}")
@@ -118,17 +122,18 @@ def _fit(
         if on_epoch is not None:
             on_epoch(epoch, dict(metrics))
     totals.update(steps=trainer.steps, images=trainer.images)
+    trainer.finish()
     return history, totals
 
 
 class _Trainer:
-    """The optimizer, schedule and loss of one run, and its step counters."""
+    """The optimizer, schedule, loss and weight average of one run, and its step counters."""
 
     def __init__(
         self, model: nn.Module, dataset: Dataset, train: TrainConfig, plan: DevicePlan, seed: int
     ):
         self.model, self.plan, self.grad_clip = model, plan, train.grad_clip
-        self.batches = _Batches(dataset, train.batch_size, plan, seed)
+        self.batches = _Batches(dataset, train, plan, seed)
         self.optimizer = build_optimizer(model, train)
         warmup = round(min(train.warmup_epochs, train.epochs) * self.batches.per_epoch)
         total = train.epochs * self.batches.per_epoch
@@ -136,6 +141,17 @@ class _Trainer:
         self.criterion = nn.CrossEntropyLoss(label_smoothing=train.label_smoothing)
         self.parameters = [p for p in model.parameters() if p.requires_grad]
         self.steps, self.images, self.lr = 0, 0, train.lr
+        self.average = WeightAverage(model, train.ema) if train.ema > 0 else None
+
+    @property
+    def scored(self) -> nn.Module:
+        """The network that is evaluated: the weight average when EMA is on."""
+        return self.model if self.average is None else self.average.module
+
+    def finish(self) -> None:
+        """Leaves the scored weights in the model (what callers save and export)."""
+        if self.average is not None:
+            self.average.copy_to_source()
 
     def run_epoch(self, epoch: int) -> float:
         """Trains one epoch; returns its mean training loss."""
@@ -155,6 +171,8 @@ class _Trainer:
         if self.grad_clip > 0:
             nn.utils.clip_grad_norm_(self.parameters, self.grad_clip)
         self.optimizer.step()
+        if self.average is not None:
+            self.average.update()
         return loss
 
 
@@ -177,17 +195,22 @@ def evaluate(
 
 
 class _Batches:
-    """Seeded shuffled training batches: uint8 gather, batch augmentation, normalization.
+    """Seeded shuffled training batches: uint8 gather, crop/flip and policy augmentation,
+    normalization, then random erasing and mixup/cutmix on the float batch.
 
     The last partial batch is dropped when there is at least one full batch, so every
-    step sees `batch_size` images (BatchNorm statistics stay comparable).
+    step sees `batch_size` images (BatchNorm statistics stay comparable). Labels are
+    class indices (N,), or probabilities (N, classes) for a mixed batch.
     """
 
-    def __init__(self, dataset: Dataset, batch_size: int, plan: DevicePlan, seed: int):
+    def __init__(self, dataset: Dataset, train: TrainConfig, plan: DevicePlan, seed: int):
         self.dataset, self.plan, self.seed = dataset, plan, seed
-        self.batch_size = min(batch_size, len(dataset.train))
+        self.batch_size = min(train.batch_size, len(dataset.train))
         self.per_epoch = len(dataset.train) // self.batch_size
         self.normalize = _Normalizer(dataset, plan)
+        self.policy, self.erasing = make_policy(train.augment), train.random_erasing
+        mixing = (train.mixup, train.cutmix, train.mix_prob, train.switch_prob)
+        self.mix = BatchMixer(dataset.classes, *mixing)
 
     def epoch(self, epoch: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         generator = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
@@ -196,10 +219,10 @@ class _Batches:
         for i in range(self.per_epoch):
             index = order[i * self.batch_size : (i + 1) * self.batch_size]
             images = augment(train.images[index], self.dataset.augmentation, generator)
-            yield (
-                self.normalize(images),
-                train.labels[index].to(self.plan.device, non_blocking=True),
-            )
+            images = self.normalize(policy_augment(images, self.policy))
+            labels = train.labels[index].to(self.plan.device, non_blocking=True)
+            images = random_erase(images, self.erasing, generator)
+            yield self.mix(images, labels, generator)
 
 
 class _Normalizer:

@@ -60,7 +60,7 @@ def test_conditional_keys_are_only_sampled_for_blocks_that_read_them():
 
 def test_space_size_counts_only_keys_each_block_reads():
     space = load_space("demo")
-    # stem width 3; stage 0: depth 2 x width 3 x (resnet: kernel 2 x act 2 = 4, mbconv and
+    # stem fixed; stage 0: depth 2 x width 3 x (resnet: kernel 2 x act 2 = 4, mbconv and
     # convnext: kernel 2 x expansion 2 x act 2 = 8 each) = 6 x 20; stage 1: depth 2 x width 3 x
     # (resnet 2 + mbconv 4 + convnext 4 + attention: heads 2) = 6 x 12
-    assert space_size(space) == 3 * (6 * 20) * (6 * 12)
+    assert space_size(space) == (6 * 20) * (6 * 12)
