@@ -14,7 +14,7 @@ _EXPORTS = {
     "search_space.architecture": ("Architecture", "HeadArch", "StageArch", "StemArch"),
     "search_space.builder": ("Network", "build_model", "count_params", "params_by_stage"),
     "search_space.errors": ("SpaceError",),
-    "search_space.loader": ("bundled_names", "load_space", "resolve"),
+    "search_space.loader": ("bundled_names", "load_architecture", "load_space", "resolve"),
     "search_space.registry": (
         "BLOCKS",
         "HEADS",
@@ -27,7 +27,6 @@ _EXPORTS = {
         "Chooser",
         "RandomChooser",
         "architecture_from_space",
-        "load_architecture",
         "sample_architecture",
         "sample_architectures",
         "space_size",

@@ -7,7 +7,9 @@ from typing import Any
 
 import yaml
 
+from search_space.architecture import Architecture
 from search_space.errors import SpaceError, did_you_mean
+from search_space.sampling import architecture_from_space
 from search_space.space import SearchSpace, parse_space
 from search_space.yaml_reader import MAX_FILE_BYTES, YamlRefused, parse_yaml
 
@@ -98,3 +100,8 @@ def _plugins(document: Any, folder: Path | None) -> tuple[str, ...]:
     if problems:
         raise SpaceError(problems)
     return import_plugins(raw, folder)
+
+
+def load_architecture(source: str | Path | dict) -> Architecture:
+    """Loads a file (path or zoo/bundled name) whose values are all fixed."""
+    return architecture_from_space(load_space(source))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import random
-from pathlib import Path
 from typing import Any, Protocol
 
 from search_space.architecture import Architecture, HeadArch, StageArch, StemArch
@@ -114,13 +113,6 @@ def architecture_from_space(space: SearchSpace) -> Architecture:
             f"pick one with `nas sample {space.source}`"
         )
     return arch
-
-
-def load_architecture(source: str | Path | dict) -> Architecture:
-    """Loads a file (path or zoo/bundled name) whose values are all fixed."""
-    from search_space.loader import load_space
-
-    return architecture_from_space(load_space(source))
 
 
 def space_size(space: SearchSpace) -> float:

@@ -38,7 +38,7 @@ def validate_space(space: SearchSpace) -> None:
     if not problems:
         problems = _check_sizes_and_combinations(space)
     if not problems:
-        from search_space.limits import size_problems
+        from search_space.size_check import size_problems
 
         problems = size_problems(space)
     if problems:

@@ -80,7 +80,7 @@ def convert_timm_state_dict(
 ) -> dict[str, torch.Tensor]:
     """timm's state dict of the model behind zoo `zoo_name` -> our model's state dict."""
     from search_space.builder import build_model
-    from search_space.sampling import load_architecture
+    from search_space.loader import load_architecture
 
     if zoo_name not in _RULES:
         raise SpaceError(

@@ -5,8 +5,8 @@ import pytest
 
 from evaluators.config import DataConfig, TrainConfig
 from search_space import SpaceError, load_space
-from search_space.limits import measure_on_meta
-from search_space.sampling import load_architecture
+from search_space.loader import load_architecture
+from search_space.size_check import measure_on_meta
 from tests.search_space.test_validate import DELETE, space_with
 
 
