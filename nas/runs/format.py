@@ -10,7 +10,7 @@
       trials/<number>/    arch.yaml, metrics.json, weights.safetensors (front members only)
       plots/              pareto.png, pareto.html, hypervolume.png
       export/<number>/    written by `nas export`: arch.yaml, weights.safetensors,
-                          metrics.json, README.md, model.onnx, model.torchscript.pt
+                          metrics.json, README.md, model.onnx, model.pt2
       report.json         in a `nas report --snapshot` copy: the `--json` document
 """
 
@@ -28,7 +28,8 @@ ARCH_FILE = "arch.yaml"
 METRICS_FILE = "metrics.json"
 WEIGHTS_FILE = "weights.safetensors"
 PARETO_PNG, PARETO_HTML, HYPERVOLUME_PNG = "pareto.png", "pareto.html", "hypervolume.png"
-ONNX_FILE, TORCHSCRIPT_FILE, CARD_FILE = "model.onnx", "model.torchscript.pt", "README.md"
+ONNX_FILE, PT2_FILE, CARD_FILE = "model.onnx", "model.pt2", "README.md"
+TORCHSCRIPT_FILE = "model.torchscript.pt"  # written by earlier versions; removed on re-export
 REPORT_JSON = "report.json"
 
 # run.json "status"
@@ -56,6 +57,11 @@ ATTR_CONSTRAINTS = "constraints"  # Optuna constraint values, <= 0 means satisfi
 # --trials; its parameters are enqueued again as a new trial whose ATTR_RETRY_OF is its number.
 ATTR_INTERRUPTED = "interrupted"
 ATTR_RETRY_OF = "retry_of"
+# Where a trial's worker ran (trials.csv columns of the same names): the host name, Ray's
+# node id (two Ray nodes may share a host), and the device, e.g. "cuda:3 (NVIDIA H100
+# 80GB HBM3)" or "cpu". The worker sends its weights through Ray; the driver writes them.
+ATTR_HOST, ATTR_NODE, ATTR_DEVICE = "host", "node_id", "device"
+ATTR_WEIGHTS_SHA256 = "weights_sha256"  # of the tensor bytes the driver received and wrote
 
 # Optuna study user attributes.
 STUDY_OBJECTIVES = "objectives"  # [{"name": "accuracy", "direction": "maximize"}, ...]

@@ -148,6 +148,7 @@ def _trial_row(
         "datetime_start": trial.datetime_start.isoformat() if trial.datetime_start else None,
         "datetime_complete": finished.isoformat() if finished else None,
         "duration_s": trial.duration.total_seconds() if trial.duration else None,
+        **{key: attrs.get(key) for key in (rf.ATTR_HOST, rf.ATTR_NODE, rf.ATTR_DEVICE)},
         "error": attrs.get(rf.ATTR_ERROR),
         "arch_yaml": _arch_yaml(attrs.get(rf.ATTR_ARCH)) if arch_yaml else None,
     }
@@ -184,6 +185,9 @@ _TRAILING = (
     "datetime_start",
     "datetime_complete",
     "duration_s",
+    rf.ATTR_HOST,
+    rf.ATTR_NODE,
+    rf.ATTR_DEVICE,
     "hypervolume",
     "error",
     "arch_yaml",
