@@ -115,7 +115,8 @@ def main() -> None:
     )
     for name, t_new, t_old, d_new, d_old in rows:
         print(
-            f"{name[:50]:50s} {t_new:7.2f} {t_old:7.2f} {t_new / t_old:6.1f} {d_new:9.1e} {d_old:9.1e}"
+            f"{name[:50]:50s} {t_new:7.2f} {t_old:7.2f} {t_new / t_old:6.1f} "
+            f"{d_new:9.1e} {d_old:9.1e}"
         )
     ratio = statistics.median(r[1] / r[2] for r in rows)
     print(f"median export time ratio new/old: {ratio:.1f} (new: opset {ONNX_OPSET}; old: 17)")
