@@ -24,8 +24,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--format",
         metavar="LIST",
-        help="comma-separated: safetensors (always written), onnx, torchscript "
-        "(default safetensors,onnx)",
+        help="comma-separated: safetensors (always written), onnx, pt2 (a torch.export "
+        "program; replaces torchscript) (default safetensors,onnx)",
     )
     parser.add_argument(
         "--retrain-epochs",

@@ -30,6 +30,7 @@ class Candidate:
     started: float = field(default_factory=time.time)  # when it was asked
     ready: float = 0.0  # when it was handed to Tune
     attempts: int = 1
+    reported: dict[str, str] = field(default_factory=dict)  # host, node_id, device, weights_sha256
 
     @property
     def number(self) -> int:
@@ -86,7 +87,6 @@ class TrialPlan:
             "number": candidate.number,
             "arch": candidate.arch.to_dict(run_config=False),
             "counts": candidate.counts,
-            "run_dir": str(self.run_dir),
             "data": dataclasses.asdict(self.data),
             "train": dataclasses.asdict(self.experiment.train),
             "train_model": self.train_model,

@@ -22,6 +22,7 @@ towards ``--trials``; interrupted ones do not.
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -40,9 +41,13 @@ from nas.engine.objectives import (
 from nas.engine.plan import Candidate, TrialPlan
 from nas.engine.study import count_decided
 from nas.engine.trial import one_line
+from nas.engine.trial_files import write_trial_files
 from nas.runs import format as rf
 from nas.runs.atomic import write_json
 from nas.runs.curves import compact_history, write_tensorboard
+from search_space.errors import SpaceError
+
+_WHERE = (rf.ATTR_HOST, rf.ATTR_NODE, rf.ATTR_DEVICE)  # where the worker ran
 
 
 # Set on trials abandoned by a search that stopped or died; they do not count.
@@ -91,6 +96,8 @@ class StudySearcher(Searcher):
 
     def on_trial_result(self, trial_id: str, result: dict) -> None:
         candidate = self.live.get(trial_id)
+        if candidate is not None:
+            candidate.reported.update({k: result[k] for k in _WHERE if k in result})
         if candidate is not None and "epoch" in result and "payload" in result:
             candidate.history.append(json.loads(result["payload"]))
 
@@ -115,6 +122,19 @@ class StudySearcher(Searcher):
             pass
 
     # --- called by the runner's Tune callback ----------------------------------------
+
+    def receive_files(self, trial_id: str, files: dict[str, bytes]) -> None:
+        """Writes the files a worker sent with its final result into RUN/trials/<n>/.
+        A file that cannot be written is reported; the trial keeps its outcome."""
+        candidate = self.live.get(trial_id)
+        if candidate is None:
+            return
+        try:
+            digests = write_trial_files(self.plan.run_dir, candidate.number, files)
+            if rf.WEIGHTS_FILE in digests:
+                candidate.reported[rf.ATTR_WEIGHTS_SHA256] = digests[rf.WEIGHTS_FILE]
+        except (OSError, SpaceError) as error:
+            print(f"nas search: trial {candidate.number}: {one_line(error)}", file=sys.stderr)
 
     def record_worker_error(self, trial_id: str, reason: str, attempts: int) -> None:
         candidate = self.errored.pop(trial_id, None) or self.live.pop(trial_id, None)
@@ -204,7 +224,8 @@ class StudySearcher(Searcher):
                 rf.ATTR_HISTORY: payload.get("history", []),
                 rf.ATTR_SECONDS: _total(seconds),
                 rf.ATTR_CONSTRAINTS: candidate.constraints,
-                "device": payload.get("device"),
+                **candidate.reported,
+                **{k: payload[k] for k in _WHERE if k in payload},
                 rf.ATTR_ATTEMPTS: candidate.attempts,
             },
             candidate,
@@ -225,6 +246,7 @@ class StudySearcher(Searcher):
                 rf.ATTR_HISTORY: candidate.history,
                 rf.ATTR_SECONDS: seconds,
                 rf.ATTR_CONSTRAINTS: candidate.constraints,
+                **candidate.reported,
             },
             candidate,
         )
@@ -244,6 +266,7 @@ class StudySearcher(Searcher):
                     rf.ATTR_SECONDS: _total(seconds or candidate.seconds),
                     rf.ATTR_HISTORY: candidate.history,
                     rf.ATTR_ATTEMPTS: candidate.attempts,
+                    **candidate.reported,
                 }
             )
         self._tell(trial, rf.FAILED, TrialState.FAIL, None, attrs, candidate)

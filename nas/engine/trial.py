@@ -6,7 +6,10 @@ need, on the device Ray assigned to it, with torch's thread count set to its CPU
 
 Reports: one per epoch but the last (``epoch``, ``val_accuracy`` for ASHA), then one
 final report with ``final: True``. Everything the driver records travels as one JSON
-string under ``payload``, because Tune flattens nested result dicts. A Python exception
+string under ``payload``, because Tune flattens nested result dicts; the trained weights
+travel as bytes under ``files`` (nas/engine/trial_files.py), and the driver writes them.
+The trial never writes outside its Ray working directory, so the run folder may live on
+the driver's machine alone. A Python exception
 (a shape error, a non-finite loss, CUDA out of memory) becomes a final report with
 ``failed: True`` and a one-line reason, never a Tune error: Tune's retries are kept for
 workers that die (killed, out of host memory), which raise no exception here.
@@ -22,9 +25,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from nas.engine.trial_files import FILES_KEY, weights_file, where
+
 # Test-only fault injection, read in the worker (comma-separated trial numbers):
 # NAS_TEST_FAIL_TRIALS makes those trials raise; NAS_TEST_KILL_TRIALS kills their worker
-# process once (a marker file in the trial's folder remembers), to exercise retries.
+# process once (a marker file in the trial's Ray working directory remembers), to
+# exercise retries.
 FAIL_ENV, KILL_ENV = "NAS_TEST_FAIL_TRIALS", "NAS_TEST_KILL_TRIALS"
 _KILL_MARKER = ".killed-once"
 
@@ -37,18 +43,26 @@ def run_trial(config: dict[str, Any]) -> None:
 
     started = time.perf_counter()
     seconds: dict[str, float] = {}
+    # Every report says where the trial runs, so even a stopped or failed trial has it.
+    location = where(_device(config["train"].get("device", "auto"), _resources()[1]))
     payload: dict[str, Any] = {"final": True, "number": config["number"], "started_at": time.time()}
+    payload.update(location)
+    files: dict[str, bytes] = {}
     try:
-        payload.update(_evaluate(config, seconds, tune.report))
+        payload.update(_evaluate(config, seconds, lambda r: tune.report(r | location), files))
     except Exception as error:  # every candidate failure is recorded, not raised
         payload.update(failed=True, error=one_line(error))
+        files.clear()
     seconds["total"] = time.perf_counter() - started
     payload["seconds"] = seconds
     payload["ended_at"] = time.time()
-    tune.report({"final": True, "payload": json.dumps(payload, default=_json_default)})
+    final = {"final": True, "payload": json.dumps(payload, default=_json_default), **location}
+    tune.report(final | ({FILES_KEY: files} if files else {}))
 
 
-def _evaluate(config: dict[str, Any], seconds: dict[str, float], report: Any) -> dict[str, Any]:
+def _evaluate(
+    config: dict[str, Any], seconds: dict[str, float], report: Any, files: dict[str, bytes]
+) -> dict[str, Any]:
     import torch
 
     from evaluators.config import DataConfig, TrainConfig
@@ -56,10 +70,10 @@ def _evaluate(config: dict[str, Any], seconds: dict[str, float], report: Any) ->
     from search_space.plugins import import_plugins
 
     import_plugins(config.get("plugins"))  # the user's components, as in the driver
-    number, run_dir = config["number"], Path(config["run_dir"])
+    number = config["number"]
     cpus, gpus = _resources()
     threads = max(1, math.floor(cpus))
-    _inject_faults(number, run_dir)
+    _inject_faults(number)
     train = TrainConfig.from_dict(config["train"])
     train = dataclasses.replace(train, threads=threads, device=_device(train.device, gpus))
     tick = time.perf_counter()
@@ -68,12 +82,7 @@ def _evaluate(config: dict[str, Any], seconds: dict[str, float], report: Any) ->
     model = build_model(arch)
     seconds["build"] = time.perf_counter() - tick
     metrics: dict[str, Any] = dict(config["counts"])
-    result: dict[str, Any] = {
-        "metrics": metrics,
-        "epochs": 0,
-        "device": train.device,
-        "threads": threads,
-    }
+    result: dict[str, Any] = {"metrics": metrics, "epochs": 0, "threads": threads}
     shape = (arch.input.channels, arch.input.resolution, arch.input.resolution)
     if config["proxies"]:
         tick = time.perf_counter()
@@ -103,7 +112,7 @@ def _evaluate(config: dict[str, Any], seconds: dict[str, float], report: Any) ->
         seconds["evaluators"] = time.perf_counter() - tick
     if config["train_model"] and config["save_weights"]:
         tick = time.perf_counter()
-        result["weights"] = _save_weights(model, run_dir, number)
+        files.update(weights_file(model.to("cpu")))
         seconds["save"] = time.perf_counter() - tick
     return result
 
@@ -161,19 +170,6 @@ def _proxy_value(value: Any) -> float:
     return value[next(iter(value))] if isinstance(value, dict) else value
 
 
-def _save_weights(model: Any, run_dir: Path, number: int) -> str:
-    """Writes trials/<number>/weights.safetensors atomically; returns its path."""
-    from safetensors.torch import save_model
-
-    from nas.runs import format as rf
-    from nas.runs.atomic import atomic_path
-
-    path = run_dir / rf.TRIALS_DIR / str(number) / rf.WEIGHTS_FILE
-    with atomic_path(path) as temporary:
-        save_model(model.to("cpu"), str(temporary))
-    return str(path)
-
-
 def _resources() -> tuple[float, float]:
     """(CPUs, GPUs) Tune reserved for this trial."""
     from ray import tune
@@ -201,13 +197,13 @@ def _device(requested: str, gpus: float) -> str:
     return "cpu"
 
 
-def _inject_faults(number: int, run_dir: Path) -> None:
+def _inject_faults(number: int) -> None:
     if str(number) in os.environ.get(FAIL_ENV, "").split(","):
         raise RuntimeError(f"injected failure in trial {number} ({FAIL_ENV})")
     if str(number) in os.environ.get(KILL_ENV, "").split(","):
-        marker = run_dir / "trials" / str(number) / _KILL_MARKER
+        # Tune runs each trial in its own working directory, kept for its retries.
+        marker = Path.cwd() / f"{_KILL_MARKER}-{number}"
         if not marker.exists():
-            marker.parent.mkdir(parents=True, exist_ok=True)
             marker.touch()
             os._exit(17)  # the worker dies as if killed; Tune retries the trial
 

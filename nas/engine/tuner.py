@@ -14,6 +14,7 @@ from nas.engine.config import ExperimentConfig
 from nas.engine.objectives import needs_training
 from nas.engine.progress import Progress
 from nas.engine.searcher import StudySearcher
+from nas.engine.trial_files import FILES_KEY
 
 
 def make_tuner(
@@ -89,6 +90,15 @@ class _TuneEvents(tune.Callback):
 
     def __getstate__(self) -> dict:  # pickled by Tune for a restore we never do
         return {}
+
+    def on_trial_result(
+        self, iteration: int, trials: list, trial: Any, result: dict, **info: Any
+    ) -> None:
+        # Tune hands callbacks the result before its loggers and before keeping it as the
+        # trial's last result: the weights leave it here, written once, never logged.
+        files = result.pop(FILES_KEY, None)
+        if files:
+            self.searcher.receive_files(trial.trial_id, files)
 
     def on_step_end(self, iteration: int, trials: list, **info: Any) -> None:
         self.progress.tick(sum(1 for t in trials if t.status == "RUNNING"))

@@ -33,6 +33,7 @@ def versions() -> dict[str, str | None]:
         "safetensors": "safetensors",
         "onnx": "onnx",
         "onnxruntime": "onnxruntime",
+        "onnxscript": "onnxscript",
     }
     found: dict[str, str | None] = {}
     for key, name in names.items():
@@ -97,6 +98,15 @@ def model_card(metrics: dict[str, Any], folder: Path) -> str:
             f"`{rf.ONNX_FILE}` (opset {onnx['opset']}, dynamic batch): input `input`, "
             "output `logits`"
             + (f"; onnxruntime matches PyTorch within {diff:.1g}." if diff is not None else "."),
+        ]
+    program = (metrics.get("checks") or {}).get("pt2")
+    if program:
+        lines += [
+            "",
+            f"`{rf.PT2_FILE}` (torch.export, dynamic batch): "
+            f"`torch.export.load('{rf.PT2_FILE}').module()`; matches PyTorch within "
+            f"{program['max_abs_diff']:.1g}. Loading a .pt2 file unpickles it: load only "
+            "files you trust.",
         ]
     lines += [
         "",

@@ -4,13 +4,13 @@ Each export folder holds:
 
     arch.yaml              the architecture with the run's data/train sections (`nas info` loads it)
     weights.safetensors    the trained weights (SHA-256 in the file's metadata)
-    model.onnx             when asked; checked with onnxruntime against PyTorch (1e-4)
-    model.torchscript.pt   when asked
+    model.onnx             by default; checked with onnxruntime against PyTorch (1e-4)
+    model.pt2              when asked: a torch.export program (torch.export.load)
     metrics.json           accuracy, FLOPs (+ convention), params, latency, data and split,
                            preprocessing, training recipe, seed, versions, checks
     README.md              a short model card
 
-Which trials go is `nas/runs/picks.py`; the ONNX and TorchScript copies and their checks
+Which trials go is `nas/runs/picks.py`; the ONNX and torch.export copies and their checks
 are `nas/runs/convert.py`; metrics.json's provenance and the model card are
 `nas/runs/card.py`. Without ``retrain_epochs`` the
 weights saved by the search are used (only front trials keep them); with it, the
@@ -31,7 +31,7 @@ from nas.console import note
 from nas.runs import format as rf
 from nas.runs.atomic import write_json, write_text
 from nas.runs.card import model_card, split_text, versions
-from nas.runs.convert import export_onnx, export_torchscript
+from nas.runs.convert import export_onnx, export_program
 from nas.runs.folder import RunFolder, open_run
 from nas.runs.picks import select_trials
 from nas.runs.results import RunResults, analyse_study
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     import optuna
     from torch import nn
 
-FORMATS = ("safetensors", "onnx", "torchscript")
+FORMATS = ("safetensors", "onnx", "pt2")
 DEFAULT_FORMATS = ("safetensors", "onnx")
 RELOAD_TOLERANCE = 0.005  # reloaded accuracy may differ by half a point (bf16 vs fp32 eval)
 
@@ -54,10 +54,16 @@ class Exported:
 
 
 def parse_formats(text: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
-    """'onnx,torchscript' -> ('safetensors', 'onnx', 'torchscript'): weights always go."""
+    """'onnx,pt2' -> ('safetensors', 'onnx', 'pt2'): weights always go."""
     words = text.split(",") if isinstance(text, str) else list(text)
     formats = [w.strip().lower() for w in words if w.strip()]
     for word in formats:
+        if word == "torchscript":
+            raise SpaceError(
+                "--format torchscript: TorchScript export was replaced by torch.export "
+                "(torch.jit.trace is deprecated); use --format pt2 for model.pt2 "
+                "(load it with torch.export.load(path).module()), or onnx"
+            )
         if word not in FORMATS:
             raise SpaceError(
                 f"--format: unknown format {word!r}{did_you_mean(word, FORMATS)}; "
@@ -80,13 +86,9 @@ def export_run(
 ) -> list[Exported]:
     """Exports the picked trials of a finished run; returns what was written.
 
-    `formats` None means the default, safetensors and ONNX, where ONNX is skipped (with a
-    note) when the onnx package is missing; asked for explicitly, a missing package is an
-    error.
+    `formats` None means the default, safetensors and ONNX.
     """
-    formats = _available(DEFAULT_FORMATS) if formats is None else parse_formats(formats)
-    if "onnx" in formats and not _has_onnx():
-        raise SpaceError("--format onnx needs the onnx package: pip install 'nas-vision[onnx]'")
+    formats = DEFAULT_FORMATS if formats is None else parse_formats(formats)
     if retrain_epochs is not None and retrain_epochs < 1:
         raise SpaceError(f"--retrain-epochs: {retrain_epochs} must be at least 1")
     if max_flops is not None and not max_flops > 0:
@@ -100,19 +102,6 @@ def export_run(
             _require_weights(run, number)
     exporter = _Exporter(run, study, results, formats, retrain_epochs, check_accuracy)
     return [exporter.export(number) for number in numbers]
-
-
-def _has_onnx() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("onnx") is not None
-
-
-def _available(formats: tuple[str, ...]) -> tuple[str, ...]:
-    if "onnx" in formats and not _has_onnx():
-        note("nas export: onnx is not installed, so no model.onnx (pip install 'nas-vision[onnx]')")
-        return tuple(f for f in formats if f != "onnx")
-    return formats
 
 
 def _require_weights(run: RunFolder, number: int) -> Path:
@@ -244,15 +233,13 @@ class _Exporter:
         with torch.inference_mode():
             diff = (reloaded(example) - model(example)).abs().max().item()
         checks: dict[str, Any] = {"reload_max_abs_diff": diff}
-        for stale in {"onnx": rf.ONNX_FILE, "torchscript": rf.TORCHSCRIPT_FILE}.items():
+        for stale in {"onnx": rf.ONNX_FILE, "pt2": rf.PT2_FILE, "": rf.TORCHSCRIPT_FILE}.items():
             if stale[0] not in self.formats:
                 (folder / stale[1]).unlink(missing_ok=True)
         if "onnx" in self.formats:
             checks["onnx"] = export_onnx(reloaded, shape, folder / rf.ONNX_FILE)
-        if "torchscript" in self.formats:
-            checks["torchscript"] = export_torchscript(
-                reloaded, shape, folder / rf.TORCHSCRIPT_FILE
-            )
+        if "pt2" in self.formats:
+            checks["pt2"] = export_program(reloaded, shape, folder / rf.PT2_FILE)
         if self.check_accuracy:
             checks.update(self._reload_accuracy(reloaded, arch))
         return checks

@@ -12,7 +12,7 @@
       report.html         the run on one offline page (front, hypervolume, groups, curves)
       tensorboard/        trial_<n>/ event files: per-epoch curves (`tensorboard --logdir`)
       export/<number>/    written by `nas export`: arch.yaml, weights.safetensors,
-                          metrics.json, README.md, model.onnx, model.torchscript.pt
+                          metrics.json, README.md, model.onnx, model.pt2
       report.json         in a `nas report --snapshot` copy: the `--json` document
 """
 
@@ -32,7 +32,8 @@ WEIGHTS_FILE = "weights.safetensors"
 PARETO_PNG, HYPERVOLUME_PNG = "pareto.png", "hypervolume.png"
 REPORT_HTML = "report.html"
 TENSORBOARD_DIR = "tensorboard"
-ONNX_FILE, TORCHSCRIPT_FILE, CARD_FILE = "model.onnx", "model.torchscript.pt", "README.md"
+ONNX_FILE, PT2_FILE, CARD_FILE = "model.onnx", "model.pt2", "README.md"
+TORCHSCRIPT_FILE = "model.torchscript.pt"  # written by earlier versions; removed on re-export
 REPORT_JSON = "report.json"
 
 # run.json "status"
@@ -65,6 +66,11 @@ ATTR_CONSTRAINTS = "constraints"  # Optuna constraint values, <= 0 means satisfi
 # --trials; its parameters are enqueued again as a new trial whose ATTR_RETRY_OF is its number.
 ATTR_INTERRUPTED = "interrupted"
 ATTR_RETRY_OF = "retry_of"
+# Where a trial's worker ran (trials.csv columns of the same names): the host name, Ray's
+# node id (two Ray nodes may share a host), and the device, e.g. "cuda:3 (NVIDIA H100
+# 80GB HBM3)" or "cpu". The worker sends its weights through Ray; the driver writes them.
+ATTR_HOST, ATTR_NODE, ATTR_DEVICE = "host", "node_id", "device"
+ATTR_WEIGHTS_SHA256 = "weights_sha256"  # of the tensor bytes the driver received and wrote
 
 # Optuna study user attributes.
 STUDY_OBJECTIVES = "objectives"  # [{"name": "accuracy", "direction": "maximize"}, ...]

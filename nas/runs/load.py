@@ -148,17 +148,23 @@ def _header(data: bytes, path: str | os.PathLike) -> tuple[int, dict[str, str]]:
 def save_weights(model: nn.Module | dict[str, torch.Tensor], path: str | os.PathLike) -> str:
     """Writes a model's (or state dict's) tensors as safetensors, atomically, with the
     SHA-256 of the tensor bytes in the metadata; returns that digest."""
-    from safetensors.torch import save
-
     from nas.runs.atomic import write_bytes
+
+    data, digest = weights_bytes(model)
+    write_bytes(path, data)
+    return digest
+
+
+def weights_bytes(model: nn.Module | dict[str, torch.Tensor]) -> tuple[bytes, str]:
+    """The safetensors file `save_weights` writes, as bytes, and its SHA-256 digest."""
+    from safetensors.torch import save
 
     state = model if isinstance(model, dict) else model.state_dict()
     tensors = _distinct_storage(state)
     plain = save(tensors)  # the data section does not depend on the metadata
     (size,) = struct.unpack("<Q", plain[:8])
     digest = hashlib.sha256(plain[8 + size :]).hexdigest()
-    write_bytes(path, save(tensors, metadata={DIGEST_KEY: digest}))
-    return digest
+    return save(tensors, metadata={DIGEST_KEY: digest}), digest
 
 
 def _distinct_storage(state: dict[str, Any]) -> dict[str, Any]:

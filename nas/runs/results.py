@@ -181,6 +181,7 @@ def _trial_row(
         "datetime_start": trial.datetime_start.isoformat() if trial.datetime_start else None,
         "datetime_complete": finished.isoformat() if finished else None,
         "duration_s": trial.duration.total_seconds() if trial.duration else None,
+        **{key: attrs.get(key) for key in (rf.ATTR_HOST, rf.ATTR_NODE, rf.ATTR_DEVICE)},
         "error": attrs.get(rf.ATTR_ERROR),
         "attempts": attrs.get(rf.ATTR_ATTEMPTS),  # blank: never handed to a worker
         "retry_of": attrs.get(rf.ATTR_RETRY_OF),
@@ -236,6 +237,9 @@ _TRAILING = (
     "datetime_start",
     "datetime_complete",
     "duration_s",
+    rf.ATTR_HOST,
+    rf.ATTR_NODE,
+    rf.ATTR_DEVICE,
     "hypervolume",
     "error",
     "attempts",

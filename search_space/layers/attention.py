@@ -69,6 +69,11 @@ class WindowAttention(nn.Module):
         bias = bias.to(q.dtype) if bias is not None else None  # autocast: match q
         if bias is None or bias.dim() == 3:  # 4-D inputs reach PyTorch's fused kernels
             q, k, v = (t.flatten(0, 1) for t in (q, k, v))  # (N * nW, heads, L, head_dim)
+        elif self.proj_l is None:
+            # Per-window bias: windows join the heads axis, so attention stays 4-D (ONNX's
+            # converter takes no other) and the bias broadcasts over images without a copy.
+            q, k, v = (t.flatten(1, 2) for t in (q, k, v))  # (N, nW * heads, L, head_dim)
+            bias = bias.flatten(0, 1).unsqueeze(0)  # (1, nW * heads, L, L)
         if self.proj_l is not None:
             if q.dim() == 5:  # per-window bias: one copy per image, windows image-major
                 q, k, v = (t.flatten(0, 1) for t in (q, k, v))

@@ -158,8 +158,9 @@ def _front(run: TinyRun) -> list[int]:
 
 @pytest.mark.slow
 def test_exported_models_reload_with_the_same_outputs_accuracy_and_onnx(nas, tiny_run):
-    ort = pytest.importorskip("onnxruntime")
-    result = nas("export", tiny_run.path, "--format", "safetensors,onnx,torchscript", "--json")
+    import onnxruntime as ort
+
+    result = nas("export", tiny_run.path, "--format", "safetensors,onnx,pt2", "--json")
     assert result.code == 0, result.err
     exported = {m["trial"]: m for m in result.json()}
     assert sorted(exported) == _front(tiny_run)
@@ -185,8 +186,8 @@ def test_exported_models_reload_with_the_same_outputs_accuracy_and_onnx(nas, tin
         assert metrics["dataset"]["name"] == "mnist5k" and metrics["train"]["epochs"] == 2
         assert {"torch", "optuna", "ray", "nas-vision"} <= set(metrics["versions"])
         assert (folder / "README.md").read_text().startswith("# ")
-        scripted = torch.jit.load(str(folder / "model.torchscript.pt"))
-        assert torch.allclose(scripted(PROBE), tiny_run.logits[number], atol=1e-5)
+        program = torch.export.load(str(folder / "model.pt2")).module()
+        assert torch.allclose(program(PROBE), tiny_run.logits[number], atol=1e-5)
         info = nas("info", folder / rf.ARCH_FILE, "--json")  # arch.yaml is a valid file
         assert info.code == 0, info.err
         assert info.json()["summary"] == metrics["summary"]
@@ -337,9 +338,7 @@ def test_unknown_export_format_exits_2(nas, tmp_path):
     assert result.code == 2 and "tflite" in result.err
 
 
-def test_onnx_asked_for_without_the_onnx_package_exits_2(nas, tmp_path, monkeypatch):
-    from nas.runs import export
-
-    monkeypatch.setattr(export, "_has_onnx", lambda: False)
-    result = nas("export", tmp_path, "--format", "onnx")
-    assert result.code == 2 and "pip install 'nas-vision[onnx]'" in result.err
+def test_the_old_torchscript_format_names_its_replacement_and_exits_2(nas, tmp_path):
+    result = nas("export", tmp_path, "--format", "onnx,torchscript")
+    assert result.code == 2
+    assert "--format pt2" in result.err and "torch.export.load" in result.err
