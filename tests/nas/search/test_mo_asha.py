@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -200,3 +201,59 @@ def test_scheduler_under_ray_tune_stops_the_planted_trials(tmp_path, monkeypatch
     assert trained == EXPECTED_EPOCHS
     assert len(stopped) == sum(1 for e in EXPECTED_EPOCHS.values() if e < 9)
     assert scheduler.book.counts() == {1: 6, 3: 3}
+
+
+TINY = {
+    "name": "tiny",
+    "input": {"channels": 1, "resolution": 28, "classes": 10},
+    "stem": {"type": "conv", "width": [8, 16, 32], "stride": 2},
+    "stages": [
+        {"block": ["resnet", "mbconv"], "depth": 1, "width": [8, 16], "stride": 2, "kernel": 3}
+    ],
+    "head": {"pool": "avg"},
+    "data": {"name": "mnist5k", "limit": 600},
+    "train": {"epochs": 3, "batch_size": 64},
+    "search": {
+        "objectives": {"accuracy": "max", "flops": "min"},
+        "early_stopping": "mo_asha",
+        "asha_grace_period": 1,
+        "asha_reduction_factor": 3,
+        "max_concurrent": 1,
+        "plots": False,
+    },
+}
+
+
+@pytest.mark.slow
+def test_a_real_search_records_rungs_and_stops_by_pareto_rank(nas, write_space, tmp_path):
+    import optuna
+    import pandas as pd
+
+    from nas import run_format as rf
+
+    space, run = write_space(TINY), tmp_path / "run"
+    first = nas("search", space, "--trials", 4, "--seed", 1, "--output", run, "--json")
+    assert first.code == 0, first.err
+    # the rungs recorded so far come back from the study on --resume
+    again = nas("search", "--resume", run, "--trials", 7, "--json")
+    assert again.code == 0, again.err
+    table = pd.read_csv(run / rf.TRIALS_CSV).set_index("number")
+    assert set(table["state"]) <= {rf.COMPLETE, rf.STOPPED_EARLY}
+    stopped = table[table["state"] == rf.STOPPED_EARLY]
+    complete = table[table["state"] == rf.COMPLETE]
+    assert len(stopped) >= 1 and len(complete) >= 1
+    assert set(stopped["epochs"]) == {1} and set(stopped["rung"]) == {0}
+    assert set(complete["epochs"]) == {3} and set(complete["rung"]) == {1}
+    assert not table.loc[stopped.index, "pareto"].any()  # stopped trials never enter a front
+
+    info = json.loads((run / rf.RUN_FILE).read_text())
+    study = optuna.load_study(
+        study_name=info[rf.RUN_STUDY_NAME], storage=f"sqlite:///{run / rf.STUDY_FILE}"
+    )
+    book = RungBook(Ladder(1, 3, 3), ACC_FLOPS)
+    for trial in sorted(study.trials, key=lambda t: t.number):
+        epoch1 = trial.user_attrs[rf.ATTR_HISTORY][0]
+        assert epoch1["epoch"] == 1
+        flops = trial.user_attrs[rf.ATTR_METRICS]["flops"]
+        expected = book.report(trial.number, 1, [epoch1["accuracy"], flops])
+        assert (trial.user_attrs[rf.ATTR_STATE] == rf.COMPLETE) == expected, trial.number
