@@ -235,7 +235,7 @@ def test_a_real_search_records_rungs_and_stops_by_pareto_rank(nas, write_space, 
     first = nas("search", space, "--trials", 4, "--seed", 1, "--output", run, "--json")
     assert first.code == 0, first.err
     # the rungs recorded so far come back from the study on --resume
-    again = nas("search", "--resume", run, "--trials", 7, "--json")
+    again = nas("search", "--resume", "--output", run, "--trials", 7, "--json")
     assert again.code == 0, again.err
     table = pd.read_csv(run / rf.TRIALS_CSV).set_index("number")
     assert set(table["state"]) <= {rf.COMPLETE, rf.STOPPED_EARLY}
