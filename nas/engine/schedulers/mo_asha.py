@@ -19,7 +19,7 @@ from typing import Any
 
 from ray.tune.schedulers import FIFOScheduler, TrialScheduler
 
-from nas.search.schedulers.rungs import Ladder, RungBook
+from nas.engine.schedulers.rungs import Ladder, RungBook
 
 # What an epoch report (nas/trial.py) and a trial's config carry.
 EPOCH_KEY, PAYLOAD_KEY, COUNTS_KEY, NUMBER_KEY = "epoch", "payload", "counts", "number"

@@ -1,6 +1,6 @@
 """Trial schedulers that stop weak candidates early: MO-ASHA and its rung bookkeeping."""
 
-from nas.search.schedulers.ranking import (
+from nas.engine.schedulers.ranking import (
     TIE_BREAKS,
     continues,
     crowding_distances,
@@ -8,7 +8,7 @@ from nas.search.schedulers.ranking import (
     pareto_order,
     survivors,
 )
-from nas.search.schedulers.rungs import Ladder, RungBook
+from nas.engine.schedulers.rungs import Ladder, RungBook
 
 __all__ = [
     "TIE_BREAKS",

@@ -8,7 +8,7 @@ import math
 import pytest
 
 from nas.pareto import nondominated_ranks
-from nas.search.schedulers import (
+from nas.engine.schedulers import (
     Ladder,
     RungBook,
     continues,
@@ -17,7 +17,7 @@ from nas.search.schedulers import (
     pareto_order,
     survivors,
 )
-from nas.search.schedulers.mo_asha import rung_point
+from nas.engine.schedulers.mo_asha import rung_point
 
 ACC_FLOPS = ["maximize", "minimize"]
 
@@ -176,7 +176,7 @@ def test_scheduler_under_ray_tune_stops_the_planted_trials(tmp_path, monkeypatch
     import ray
     from ray import tune
 
-    from nas.search.schedulers.mo_asha import MOASHAScheduler
+    from nas.engine.schedulers.mo_asha import MOASHAScheduler
 
     monkeypatch.setenv("TUNE_DISABLE_STRICT_METRIC_CHECKING", "1")  # the final report
     stopped: list[str] = []

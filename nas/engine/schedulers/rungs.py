@@ -24,7 +24,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from nas.search.schedulers.ranking import TIE_BREAKS, continues
+from nas.engine.schedulers.ranking import TIE_BREAKS, continues
 
 
 @dataclass(frozen=True)
