@@ -27,7 +27,7 @@ from pathlib import Path
 import optuna
 import yaml
 
-from nas import run_format as rf
+from nas.runs import format as rf
 from search_space import load_space, sample_architectures
 
 STATES = [rf.COMPLETE] * 85 + [rf.FAILED] * 5 + [rf.INFEASIBLE] * 5 + [rf.STOPPED_EARLY] * 5

@@ -4,7 +4,7 @@ Every sampler `nas search` offers, random search included, runs the same cheap a
 deterministic bi-objective problem on the bundled CIFAR-size space: maximize a zero-cost
 proxy (SynFlow by default; no training) and minimize FLOPs, N trials, over several
 seeds. The trials go through the search's own code path: Optuna ask/tell, define-by-run
-sampling with `OptunaChooser`, the search's sampler settings (`nas.samplers`), and with
+sampling with `OptunaChooser`, the search's sampler settings (`nas.engine.samplers`), and with
 ``--constraint`` the same relative constraint values the search sets.
 
 Hypervolume is measured in quantile space, so that no single extreme candidate decides
@@ -73,9 +73,9 @@ def run(job: tuple) -> dict:
     import optuna
     import torch
 
-    from nas.constraints import parse_constraint_text
-    from nas.optuna_chooser import OptunaChooser
-    from nas.samplers import make_sampler
+    from nas.engine.chooser import OptunaChooser
+    from nas.engine.constraints import parse_constraint_text
+    from nas.engine.samplers import make_sampler
     from search_space import sample_architecture
 
     sampler_name, seed, trials, space_name, proxy, constraint_texts, parallel = job
@@ -123,8 +123,8 @@ def _tell(study, trial, arch, space_name: str, proxy: str, constraints: list):
 
 
 def main() -> None:
-    from nas.pareto import hypervolume
-    from nas.samplers import DEFAULT_SAMPLER, SAMPLERS
+    from nas.engine.samplers import DEFAULT_SAMPLER, SAMPLERS
+    from nas.runs.pareto import hypervolume
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=30)

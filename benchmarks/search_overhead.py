@@ -48,8 +48,8 @@ SPACE = {
 def main() -> None:
     import optuna
 
-    from nas.config import resolve_experiment
-    from nas.runner import run_search
+    from nas.engine.config import resolve_experiment
+    from nas.engine.runner import run_search
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=8)

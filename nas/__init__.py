@@ -1,25 +1,31 @@
-"""How we search: experiment config, Optuna samplers, the Ray Tune runner, the Pareto
-front and export, and the `nas` command line.
+"""nas: neural architecture search over CNN/transformer designs, scored on accuracy vs FLOPs.
 
-Importing `nas` stays light (no torch, Optuna or Ray): each public function imports what
-it needs when called.
+    nas.search(space, **settings)   run a search (Optuna samples, Ray Tune trains)
+    nas.open_run(path)              the trials table, Pareto front and hypervolume of a run
+    nas.load_model(path)            an exported model, in eval mode
+
+Importing `nas` stays light (no torch, Optuna or Ray): these come from `nas.api` on first
+use. The sub-packages: `nas.engine` runs a search, `nas.runs` reads and writes a run
+folder, `nas.cli` is the `nas` command.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    import os
+    from nas.api import load_model, open_run, search
 
-    from torch import nn
-
-__all__ = ["load_model"]
+__all__ = ["load_model", "open_run", "search"]
 
 
-def load_model(path: str | os.PathLike, *, device: str = "cpu") -> nn.Module:
-    """The trained model of an export folder (`RUN/export/<trial>`) or a trial folder, in
-    eval mode; reads arch.yaml (safe_load) and weights.safetensors, never a pickle."""
-    from nas.load import load_model as load
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        from nas import api
 
-    return load(path, device=device)
+        return getattr(api, name)
+    raise AttributeError(f"module 'nas' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

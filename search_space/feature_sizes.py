@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from search_space.combinations import option_combinations, type_names
 from search_space.component import Size
 from search_space.registry import BLOCKS, STEMS, TRANSITIONS
 from search_space.space import SearchSpace
@@ -32,8 +33,6 @@ def shrink_problem(path: str, size: Size, stride: int, trail: list[int]) -> str 
 
 def stage_input_sizes(space: SearchSpace) -> tuple[list[set[Size]], bool, list[str]]:
     """Every size each stage may see, whether the stem may emit tokens, and size problems."""
-    from search_space.validate import option_combinations, type_names
-
     start = (space.input.resolution, space.input.resolution)
     sizes: set[Size] = set()
     tokens = False

@@ -16,14 +16,15 @@ import search_space.blocks
 import search_space.heads
 import search_space.stems
 import search_space.transitions  # noqa: F401  (registers every component)
+from search_space.combinations import option_combinations, type_names
 from search_space.component import Size
 from search_space.errors import SpaceError, did_you_mean, one_of
+from search_space.feature_sizes import stage_input_sizes
 from search_space.params import FloatRange, IntRange, Param
 from search_space.registry import BLOCKS, HEADS, STEMS, TRANSITIONS, Registry
 from search_space.space import DOWNSAMPLES, HEAD_KEYS, STAGE_KEYS, STEM_KEYS, SearchSpace
 
 MAX_PROBLEMS_PER_CHECK = 2  # one bad pair is enough to show; more would bury the other lines
-MAX_COMBINATIONS = 20_000  # per component; beyond this the cross-check samples in order
 
 
 def validate_space(space: SearchSpace) -> None:
@@ -33,11 +34,6 @@ def validate_space(space: SearchSpace) -> None:
         problems = _check_sizes_and_combinations(space)
     if problems:
         raise SpaceError(list(dict.fromkeys(problems)))
-
-
-def type_names(params: dict[str, Param], key: str, default: str | None = None) -> list[Any]:
-    param = params.get(key)
-    return param.values() if param is not None else [default]
 
 
 def _check_keys(space: SearchSpace) -> list[str]:
@@ -128,17 +124,7 @@ def _check_stage_numbers(path: str, stage: dict[str, Param]) -> list[str]:
     return problems
 
 
-def option_combinations(cls: Any, params: dict[str, Param], keys: Iterable[str]) -> list[dict]:
-    """Every combination of the given keys' values for `cls` (defaults where a key is absent)."""
-    keys = [k for k in keys if k in cls.OPTIONS]
-    value_lists = [params[k].values() if k in params else [cls.OPTIONS[k].default] for k in keys]
-    combos = itertools.islice(itertools.product(*value_lists), MAX_COMBINATIONS)
-    return [dict(zip(keys, combo, strict=True)) for combo in combos]
-
-
 def _check_sizes_and_combinations(space: SearchSpace) -> list[str]:
-    from search_space.feature_sizes import stage_input_sizes
-
     sizes, tokens, problems = stage_input_sizes(space)
     if problems:
         return problems

@@ -1,0 +1,72 @@
+"""`nas export RUN`: write chosen Pareto models under RUN/export/<trial>/."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("export", help="write chosen models of a run to RUN/export/")
+    parser.add_argument("run_dir", metavar="RUN", help="a run folder written by `nas search`")
+    parser.add_argument(
+        "--pick",
+        nargs="+",
+        default=["pareto"],
+        metavar="PICK",
+        help="pareto (default), knee, best-accuracy, or trial numbers",
+    )
+    parser.add_argument(
+        "--max-flops",
+        type=float,
+        metavar="X",
+        help="only models with at most X FLOPs (for pareto/knee/best-accuracy)",
+    )
+    parser.add_argument(
+        "--format",
+        metavar="LIST",
+        help="comma-separated: safetensors (always written), onnx, torchscript "
+        "(default safetensors,onnx)",
+    )
+    parser.add_argument(
+        "--retrain-epochs",
+        type=int,
+        metavar="N",
+        help="train each chosen architecture again for N epochs before export",
+    )
+    parser.add_argument(
+        "--no-check-accuracy",
+        action="store_true",
+        help="skip re-scoring the reloaded model on the validation split",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from nas.console import human, print_json
+    from nas.runs.export import export_run, parse_formats
+
+    exported = export_run(
+        args.run_dir,
+        args.pick,
+        max_flops=args.max_flops,
+        formats=None if args.format is None else parse_formats(args.format),
+        retrain_epochs=args.retrain_epochs,
+        check_accuracy=not args.no_check_accuracy,
+    )
+    if args.json:
+        print_json([{"folder": str(e.folder), **e.metrics} for e in exported])
+        return 0
+    for item in exported:
+        metrics, checks = item.metrics, item.metrics["checks"]
+        accuracy = metrics["accuracy"]
+        text = f"{item.folder}: {metrics['summary']}"
+        text += f", accuracy {100 * accuracy:.2f}%" if accuracy is not None else ""
+        text += f", {human(metrics['flops'] or 0)} FLOPs, {human(metrics['params'] or 0)} params"
+        onnx = checks.get("onnx") or {}
+        if onnx.get("checked"):
+            text += f", ONNX max diff {onnx['max_abs_diff']:.1g}"
+        print(text)
+    if exported:
+        print(f'load one: import nas; model = nas.load_model("{exported[0].folder}")')
+    return 0

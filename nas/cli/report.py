@@ -1,0 +1,44 @@
+"""`nas report RUN`: the Pareto front table, hypervolume, counts by state; plots."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "report", help="the Pareto front, hypervolume and plots of a run"
+    )
+    parser.add_argument("run_dir", metavar="RUN", help="a run folder written by `nas search`")
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument("--no-plots", action="store_true", help="do not draw RUN/plots/")
+    parser.add_argument(
+        "--redraw",
+        action="store_true",
+        help="redraw the plots even when they are newer than the study",
+    )
+    parser.add_argument(
+        "--snapshot",
+        metavar="DIR",
+        help="also copy the run's tables, plots and front (no weights, no "
+        "database) to DIR, e.g. results/reference",
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    # Imported here: `nas --help` and the other commands should not pay for pandas/optuna.
+    from nas.console import note, print_json
+    from nas.runs.report import format_report, report_document, report_run, write_snapshot
+
+    results, plots = report_run(args.run_dir, plots=not args.no_plots, redraw=args.redraw)
+    if args.json:
+        print_json(report_document(results))
+    else:
+        print(format_report(results, args.run_dir))
+    for path in plots:
+        note(f"wrote {path}")
+    if args.snapshot:
+        copied = write_snapshot(args.run_dir, args.snapshot)
+        note(f"copied {len(copied)} files to {args.snapshot}")
+    return 0

@@ -1,0 +1,155 @@
+"""Ray for a search: in this process, or a cluster joined with --address; resources.
+
+A local Ray is started in this process by default (``address="local"``, never someone
+else's cluster by accident). ``--address auto|HOST:PORT`` joins an existing cluster
+(``ray start --head``); an address where nothing answers is one SpaceError line, found
+by a plain TCP connect before Ray spends its own retries. Per-trial CPUs and GPUs are
+checked against the largest node, so a request no node can hold fails at once instead
+of waiting forever.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+from nas.engine.trial import FAIL_ENV, KILL_ENV
+from search_space.errors import SpaceError
+
+# Environment for the driver and (through the job's runtime_env) every worker.
+RAY_ENV = {
+    "RAY_CHDIR_TO_TRIAL_DIR": "0",  # workers keep the working directory (relative paths)
+    "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1",  # our run folder is the record, not Tune's
+    "TUNE_DISABLE_STRICT_METRIC_CHECKING": "1",  # the final report has no val_accuracy
+    "TUNE_MAX_PENDING_TRIALS_PG": "1",  # ask Optuna only when a worker is about to be free
+    "TUNE_GLOBAL_CHECKPOINT_S": "3600",  # Tune's own experiment state is never restored
+    "TUNE_PRINT_ALL_TRIAL_ERRORS": "0",  # a dead worker is recorded in its trial instead
+    "RAY_AIR_NEW_OUTPUT": "0",  # with verbose=0: no experiment banner on stdout
+}
+TEST_ENV = (FAIL_ENV, KILL_ENV)  # test-only fault injection, see nas/engine/trial.py
+
+
+@contextlib.contextmanager
+def ray_session(address: str | None) -> Iterator[None]:
+    """Ray for the duration of the search; a Ray started here is shut down after."""
+    started = _init_ray(address)
+    try:
+        yield
+    finally:
+        if started:
+            import ray
+
+            ray.shutdown()
+
+
+def _init_ray(address: str | None) -> bool:
+    """Connects to `address` ("auto" or HOST:PORT) or starts Ray in this process.
+
+    Returns True when this process started Ray (and must shut it down).
+    """
+    import ray
+
+    os.environ.update(RAY_ENV)
+    env = {**RAY_ENV, **{k: os.environ[k] for k in TEST_ENV if k in os.environ}}
+    options = {
+        "log_to_driver": False,
+        "include_dashboard": False,
+        "logging_level": logging.ERROR,
+        "runtime_env": {"env_vars": env},
+    }
+    if ray.is_initialized():
+        return False
+    if address is None:
+        ray.init(address="local", **options)
+        return True
+    if address != "auto":
+        _check_reachable(address)
+        _use_auth_token_if_any()
+    try:
+        ray.init(address=address, **options)
+    except (ConnectionError, RuntimeError, TimeoutError, ValueError) as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise SpaceError(
+            f"--address {address}: cannot join a Ray cluster there ({first}); "
+            "start one with `ray start --head`, or leave --address out to run "
+            "on this machine"
+        ) from None
+    return False
+
+
+def _use_auth_token_if_any() -> None:
+    """Sends this machine's Ray token (~/.ray/auth_token, RAY_AUTH_TOKEN) to an explicit
+    address, as `ray start` and ray.init("auto") do; Ray itself does not for HOST:PORT."""
+    if "RAY_AUTH_MODE" in os.environ:
+        return
+    try:
+        from ray._private.authentication.authentication_token_setup import (
+            maybe_enable_token_auth_if_token_available,
+        )
+    except ImportError:  # a Ray without token authentication
+        return
+    maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
+
+
+def _check_reachable(address: str) -> None:
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=5):
+            pass
+    except (OSError, ValueError) as error:
+        reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
+        raise SpaceError(
+            f"--address {address}: no Ray cluster answers there ({reason}); "
+            "start one with `ray start --head --port PORT`, or leave --address "
+            "out to run on this machine"
+        ) from None
+
+
+def plan_resources(search: Any) -> tuple[float, float, int]:
+    """(CPUs, GPUs) per trial and how many trials run at once; refuses what cannot fit."""
+    import ray
+
+    nodes = [n.get("Resources", {}) for n in ray.nodes() if n.get("Alive")]
+    most_cpus = max((n.get("CPU", 0.0) for n in nodes), default=0.0)
+    most_gpus = max((n.get("GPU", 0.0) for n in nodes), default=0.0)
+    gpus = search.gpus_per_trial
+    if gpus is None:
+        gpus = 1.0 if most_gpus >= 1 else 0.0
+    if search.cpus_per_trial > most_cpus:
+        raise SpaceError(
+            f"--cpus-per-trial {search.cpus_per_trial:g}: no node of the cluster "
+            f"has that many CPUs (the largest has {most_cpus:g})"
+        )
+    if gpus > most_gpus:
+        raise SpaceError(
+            f"--gpus-per-trial {gpus:g}: no node of the cluster has that many "
+            f"GPUs (the largest has {most_gpus:g})"
+        )
+    fit = sum(
+        int(n.get("CPU", 0.0) // search.cpus_per_trial)
+        if not gpus
+        else min(int(n.get("CPU", 0.0) // search.cpus_per_trial), int(n.get("GPU", 0.0) // gpus))
+        for n in nodes
+    )
+    concurrency = search.max_concurrent or max(1, fit)
+    return search.cpus_per_trial, gpus, min(concurrency, search.trials)
+
+
+@contextlib.contextmanager
+def sigterm_as_sigint() -> Iterator[None]:
+    """SIGTERM (a cluster scheduler's stop) ends the search like Ctrl-C: gracefully."""
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        signal.signal(signal.SIGTERM, lambda *_: signal.raise_signal(signal.SIGINT))
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

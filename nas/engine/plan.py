@@ -1,0 +1,100 @@
+"""One candidate between ask and tell, and the plan that samples, builds and counts it
+in the driver and turns it into the config a Tune worker trains from."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import optuna
+
+from nas.engine.chooser import OptunaChooser
+from nas.engine.config import ExperimentConfig
+from nas.engine.objectives import MEASURED, PROXY, TRAINED, kind_of
+from nas.runs import format as rf
+
+
+@dataclass
+class Candidate:
+    """A trial between ask and tell."""
+
+    trial: optuna.Trial
+    arch: Any  # search_space.Architecture
+    counts: dict[str, float]
+    seconds: dict[str, float]
+    constraints: dict[str, float] = field(default_factory=dict)
+    history: list[dict[str, float]] = field(default_factory=list)
+    started: float = field(default_factory=time.time)  # when it was asked
+    ready: float = 0.0  # when it was handed to Tune
+    attempts: int = 1
+
+    @property
+    def number(self) -> int:
+        return self.trial.number
+
+
+class TrialPlan:
+    """How one candidate is sampled, counted and turned into a Tune config."""
+
+    def __init__(self, experiment: ExperimentConfig):
+        self.experiment = experiment
+        self.space = experiment.space
+        self.objectives = list(experiment.search.objectives)
+        self.constraints = list(experiment.search.constraints)
+        kinds = {o.name: kind_of(o.name) for o in self.objectives}
+        self.train_model = TRAINED in kinds.values()
+        self.latency = MEASURED in kinds.values()
+        self.proxies = [name for name, kind in kinds.items() if kind == PROXY]
+        self.run_dir = experiment.run_dir.resolve()
+        self.data = _absolute_root(experiment.data)
+
+    def sample(self, trial: optuna.Trial) -> Candidate:
+        """Samples, builds and counts; raises what building or counting raises."""
+        from evaluators.flops import count_flops
+        from search_space import build_model, count_params, sample_architecture
+
+        tick = time.perf_counter()
+        arch = sample_architecture(
+            self.space, OptunaChooser(trial), f"{self.space.name}-{trial.number}"
+        )
+        trial.set_user_attr(rf.ATTR_ARCH, arch.to_dict(run_config=False))
+        trial.set_user_attr(rf.ATTR_SUMMARY, arch.summary())
+        sampled = time.perf_counter()
+        candidate = Candidate(trial, arch, {}, {"sample": sampled - tick})
+        model = build_model(arch)
+        built = time.perf_counter()
+        candidate.seconds["build"] = built - sampled
+        shape = (arch.input.channels, arch.input.resolution, arch.input.resolution)
+        candidate.counts = {
+            "params": float(count_params(model)),
+            "flops": float(count_flops(model, shape)["flops"]),
+        }
+        candidate.seconds["count"] = time.perf_counter() - built
+        return candidate
+
+    def tune_config(self, candidate: Candidate) -> dict[str, Any]:
+        import dataclasses
+
+        return {
+            "number": candidate.number,
+            "arch": candidate.arch.to_dict(run_config=False),
+            "counts": candidate.counts,
+            "run_dir": str(self.run_dir),
+            "data": dataclasses.asdict(self.data),
+            "train": dataclasses.asdict(self.experiment.train),
+            "train_model": self.train_model,
+            "latency": self.latency,
+            "proxies": self.proxies,
+            "save_weights": True,
+        }
+
+
+def _absolute_root(data: Any) -> Any:
+    """Workers may run in another folder: a relative data.root is made absolute here."""
+    import dataclasses
+
+    if data.root and not Path(data.root).expanduser().is_absolute():
+        return dataclasses.replace(data, root=str(Path(data.root).resolve()))
+    return data

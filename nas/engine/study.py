@@ -1,0 +1,237 @@
+"""The Optuna study and the run folder of a search: create or reopen, check, record.
+
+The study (SQLite in the run folder unless --storage names another) is the record of a
+search; run.json says who is writing the folder and how it ended; config.yaml is the
+resolved experiment, itself a valid space file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import optuna
+from optuna.trial import TrialState
+
+from nas.engine.config import ExperimentConfig
+from nas.engine.objectives import to_records
+from nas.runs import format as rf
+from nas.runs.atomic import write_json
+from search_space.errors import SpaceError
+
+if TYPE_CHECKING:
+    from nas.engine.outcome import SearchOutcome
+
+
+def storage_url(experiment: ExperimentConfig) -> str:
+    if experiment.search.storage:
+        return experiment.search.storage
+    return f"sqlite:///{(experiment.run_dir / rf.STUDY_FILE).resolve()}"
+
+
+def open_study(experiment: ExperimentConfig, storage: str, study_name: str) -> optuna.Study:
+    from nas.engine.reference import run_reference_point
+
+    search = experiment.search
+    directions = [o.direction for o in search.objectives]
+    sampler = optuna.samplers.RandomSampler(seed=search.seed)  # replaced before sampling
+    try:
+        if experiment.resume:
+            study = optuna.load_study(study_name=study_name, storage=storage, sampler=sampler)
+            return study
+        study = optuna.create_study(
+            study_name=study_name, storage=storage, directions=directions, sampler=sampler
+        )
+    except optuna.exceptions.DuplicatedStudyError:
+        raise SpaceError(
+            f"--storage: a study named {study_name!r} already exists there; "
+            "continue it with --resume, or name another --output"
+        ) from None
+    except KeyError:
+        raise SpaceError(f"--resume: no study named {study_name!r} in {storage}") from None
+    except Exception as error:  # an unreachable database server, a bad URL
+        raise SpaceError(
+            f"--storage {storage}: cannot open it "
+            f"({type(error).__name__}: {str(error).splitlines()[0]})"
+        ) from None
+    study.set_metric_names([o.name for o in search.objectives])
+    study.set_user_attr(rf.STUDY_OBJECTIVES, to_records(search.objectives))
+    study.set_user_attr(rf.STUDY_CONFIG, _json_safe(experiment.to_document()))
+    from nas.engine.constraints import to_mapping
+
+    reference = run_reference_point(
+        list(search.objectives),
+        experiment.space,
+        to_mapping(search.constraints),
+        search.reference_point,
+    )
+    study.set_user_attr(rf.STUDY_REFERENCE_POINT, reference)
+    return study
+
+
+def sampler_seed(seed: int, study: optuna.Study) -> int:
+    """A resumed sampler must not replay the random start-up samples it already drew."""
+    return seed + len(study.get_trials(deepcopy=False))
+
+
+def state_counts(study: optuna.Study) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for trial in study.get_trials(deepcopy=False):
+        state = trial.user_attrs.get(rf.ATTR_STATE)
+        if trial.state.is_finished() and not trial.user_attrs.get(rf.ATTR_INTERRUPTED):
+            counts[state] = counts.get(state, 0) + 1
+    return counts
+
+
+def count_decided(study: optuna.Study) -> int:
+    """Trials that count towards --trials: recorded outcomes, interrupted ones excluded."""
+    return sum(
+        1
+        for t in study.get_trials(deepcopy=False)
+        if t.state.is_finished()
+        and t.user_attrs.get(rf.ATTR_STATE) in rf.TERMINAL_STATES
+        and not t.user_attrs.get(rf.ATTR_INTERRUPTED)
+    )
+
+
+def recover_interrupted(study: optuna.Study, reason: str) -> list[int]:
+    """Marks trials left RUNNING by a search that is no longer running as failed and
+    interrupted, and enqueues their parameters so the same candidates run again first.
+
+    Call only when no other process is working on the study. Returns their numbers.
+    """
+    recovered = []
+    waiting = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
+    queued = {t.user_attrs.get(rf.ATTR_RETRY_OF) for t in waiting}
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        storage, trial_id = study._storage, trial._trial_id
+        storage.set_trial_user_attr(trial_id, rf.ATTR_STATE, rf.FAILED)
+        storage.set_trial_user_attr(trial_id, rf.ATTR_ERROR, f"interrupted: {reason}")
+        storage.set_trial_user_attr(trial_id, rf.ATTR_INTERRUPTED, True)
+        # Idempotent: a kill between the enqueue and the state change does not queue twice.
+        if trial.params and trial.number not in queued:
+            study.enqueue_trial(trial.params, user_attrs={rf.ATTR_RETRY_OF: trial.number})
+        storage.set_trial_state_values(trial_id, TrialState.FAIL)
+        recovered.append(trial.number)
+    return recovered
+
+
+def check_run_folder(run_dir: Path, resume: bool) -> None:
+    from nas.runs.folder import is_in_progress, read_run_json
+
+    run_file = run_dir / rf.RUN_FILE
+    if run_file.is_file() and is_in_progress(read_run_json(run_file)):
+        raise SpaceError(
+            f"--output {run_dir}: a search is still running there (see {run_file}); stop it first"
+        )
+    if resume:
+        return
+    if run_dir.exists() and not run_dir.is_dir():
+        raise SpaceError(f"--output {run_dir}: is a file, not a folder")
+    if (run_dir / rf.CONFIG_FILE).exists() or (run_dir / rf.STUDY_FILE).exists():
+        raise SpaceError(
+            f"--output {run_dir}: already holds a run; continue it with --resume, "
+            "or name another folder"
+        )
+
+
+def check_data(experiment: ExperimentConfig) -> None:
+    """Loads a few images now, so a wrong dataset is one line, not N failed trials."""
+    import dataclasses
+
+    from evaluators.datasets import load_dataset
+
+    probe = dataclasses.replace(experiment.data, limit=min(experiment.data.limit or 64, 64))
+    load_dataset(probe, experiment.space.input)
+
+
+def seed_params(experiment: ExperimentConfig) -> list[dict[str, Any]]:
+    from nas.engine.chooser import architecture_params
+    from search_space import load_architecture
+
+    params = []
+    for path in experiment.search.seed_archs:
+        arch = load_architecture(path)
+        params.append(architecture_params(experiment.space, arch, f"--seed-archs {path}"))
+    return params
+
+
+def write_run_json(
+    run_dir: Path,
+    experiment: ExperimentConfig,
+    storage: str,
+    study_name: str,
+    status: str,
+    outcome: SearchOutcome | None = None,
+) -> None:
+    path = run_dir / rf.RUN_FILE
+    previous = _previous_run_json(path)
+    now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    info = {
+        **previous,
+        rf.RUN_STATUS: status,
+        rf.RUN_PID: os.getpid(),
+        rf.RUN_HOST: socket.gethostname(),
+        rf.RUN_STUDY_NAME: study_name,
+        "started": previous.get("started", now),
+        "updated": now,
+        "command": sys.argv,
+        "space": experiment.space.name,
+        "versions": _versions(),
+    }
+    if experiment.search.storage:
+        info[rf.RUN_STORAGE] = storage
+    if status != rf.RUNNING:
+        info["ended"] = now
+    if outcome is not None:
+        info.update(
+            trials=outcome.target,
+            decided=outcome.decided,
+            counts=outcome.counts,
+            seconds=round(outcome.seconds, 2),
+        )
+    write_json(path, info)
+
+
+def _previous_run_json(path: Path) -> dict[str, Any]:
+    """What run.json held (a resumed run keeps its start time); {} if absent or unreadable."""
+    import json
+
+    previous = {}
+    if path.is_file():
+        with contextlib.suppress(OSError, ValueError):
+            previous = json.loads(path.read_text())
+    return previous
+
+
+def _versions() -> dict[str, str]:
+    import platform
+
+    import ray
+    import torch
+
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "optuna": optuna.__version__,
+        "ray": ray.__version__,
+    }
+
+
+def config_yaml(document: dict) -> str:
+    import yaml
+
+    return yaml.safe_dump(_json_safe(document), sort_keys=False, default_flow_style=None, width=100)
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value

@@ -1,0 +1,206 @@
+"""The Ray Tune trainable: one candidate, built, scored and reported from a worker.
+
+The driver has already sampled, built, counted and checked the candidate against the
+constraints (nas/engine/searcher.py); this function trains and measures what the objectives
+need, on the device Ray assigned to it, with torch's thread count set to its CPU share.
+
+Reports: one per epoch but the last (``epoch``, ``val_accuracy`` for ASHA), then one
+final report with ``final: True``. Everything the driver records travels as one JSON
+string under ``payload``, because Tune flattens nested result dicts. A Python exception
+(a shape error, a non-finite loss, CUDA out of memory) becomes a final report with
+``failed: True`` and a one-line reason, never a Tune error: Tune's retries are kept for
+workers that die (killed, out of host memory), which raise no exception here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+# Test-only fault injection, read in the worker (comma-separated trial numbers):
+# NAS_TEST_FAIL_TRIALS makes those trials raise; NAS_TEST_KILL_TRIALS kills their worker
+# process once (a marker file in the trial's folder remembers), to exercise retries.
+FAIL_ENV, KILL_ENV = "NAS_TEST_FAIL_TRIALS", "NAS_TEST_KILL_TRIALS"
+_KILL_MARKER = ".killed-once"
+
+_DATASETS: dict[str, Any] = {}  # one loaded dataset per worker process (actors are reused)
+
+
+def run_trial(config: dict[str, Any]) -> None:
+    """Tune function trainable; `config` is built by `nas.engine.searcher.TrialPlan`."""
+    from ray import tune
+
+    started = time.perf_counter()
+    seconds: dict[str, float] = {}
+    payload: dict[str, Any] = {"final": True, "number": config["number"], "started_at": time.time()}
+    try:
+        payload.update(_evaluate(config, seconds, tune.report))
+    except Exception as error:  # every candidate failure is recorded, not raised
+        payload.update(failed=True, error=one_line(error))
+    seconds["total"] = time.perf_counter() - started
+    payload["seconds"] = seconds
+    payload["ended_at"] = time.time()
+    tune.report({"final": True, "payload": json.dumps(payload, default=_json_default)})
+
+
+def _evaluate(config: dict[str, Any], seconds: dict[str, float], report: Any) -> dict[str, Any]:
+    import torch
+
+    from evaluators.config import DataConfig, TrainConfig
+    from search_space import build_model, load_architecture
+
+    number, run_dir = config["number"], Path(config["run_dir"])
+    cpus, gpus = _resources()
+    threads = max(1, math.floor(cpus))
+    _inject_faults(number, run_dir)
+    train = TrainConfig.from_dict(config["train"])
+    train = dataclasses.replace(train, threads=threads, device=_device(train.device, gpus))
+    tick = time.perf_counter()
+    arch = load_architecture(config["arch"])
+    torch.manual_seed(train.seed)  # the same weights at init for the same candidate
+    model = build_model(arch)
+    seconds["build"] = time.perf_counter() - tick
+    metrics: dict[str, Any] = dict(config["counts"])
+    result: dict[str, Any] = {
+        "metrics": metrics,
+        "epochs": 0,
+        "device": train.device,
+        "threads": threads,
+    }
+    shape = (arch.input.channels, arch.input.resolution, arch.input.resolution)
+    if config["proxies"]:
+        tick = time.perf_counter()
+        metrics.update(_proxies(config["proxies"], model, config, arch, train))
+        seconds["proxies"] = time.perf_counter() - tick
+    if config["train_model"]:
+        data = DataConfig.from_dict(config["data"])
+        trained = _train(model, data, train, arch, report)
+        seconds["train"] = trained["train_seconds"] + trained["eval_seconds"]
+        result.update(epochs=trained["epochs"], history=trained["history"])
+        metrics.update(
+            {
+                k: trained[k]
+                for k in ("accuracy", "loss", "best_accuracy", "train_loss", "images_per_second")
+            }
+        )
+    if config["latency"]:
+        from evaluators.latency import measure_latency
+
+        tick = time.perf_counter()
+        latency = measure_latency(model, shape, device=train.device)
+        metrics["latency_ms"] = latency["latency_ms"]
+        seconds["latency"] = time.perf_counter() - tick
+    if config["train_model"] and config["save_weights"]:
+        tick = time.perf_counter()
+        result["weights"] = _save_weights(model, run_dir, number)
+        seconds["save"] = time.perf_counter() - tick
+    return result
+
+
+def _train(model: Any, data: Any, train: Any, arch: Any, report: Any) -> dict[str, Any]:
+    from evaluators.training import train_and_evaluate
+
+    def on_epoch(epoch: int, metrics: dict[str, float]) -> None:
+        # The last epoch arrives with the final report, so ASHA never stops a finished trial.
+        if epoch < train.epochs:
+            entry = {"epoch": epoch, "accuracy": metrics["accuracy"], "loss": metrics["loss"]}
+            report(
+                {"epoch": epoch, "val_accuracy": metrics["accuracy"], "payload": json.dumps(entry)}
+            )
+
+    dataset = _dataset(data, arch.input)
+    return train_and_evaluate(model, dataset, train, expected_input=arch.input, on_epoch=on_epoch)
+
+
+def _dataset(data: Any, expected_input: Any) -> Any:
+    from evaluators.datasets import load_dataset
+
+    key = json.dumps(
+        [dataclasses.asdict(data), dataclasses.astuple(expected_input)], sort_keys=True
+    )
+    if key not in _DATASETS:
+        _DATASETS.clear()  # keep one: a worker serves one search at a time
+        _DATASETS[key] = load_dataset(data, expected_input)
+    return _DATASETS[key]
+
+
+def _proxies(names: list[str], model: Any, config: dict, arch: Any, train: Any) -> dict:
+    from evaluators.config import DataConfig
+    from evaluators.proxies import compute_proxy
+
+    dataset = _dataset(DataConfig.from_dict(config["data"]), arch.input)
+    return {
+        name: float(_proxy_value(compute_proxy(name, model, dataset=dataset, device=train.device)))
+        for name in names
+    }
+
+
+def _proxy_value(value: Any) -> float:
+    return value[next(iter(value))] if isinstance(value, dict) else value
+
+
+def _save_weights(model: Any, run_dir: Path, number: int) -> str:
+    """Writes trials/<number>/weights.safetensors atomically; returns its path."""
+    from safetensors.torch import save_model
+
+    from nas.runs import format as rf
+    from nas.runs.atomic import atomic_path
+
+    path = run_dir / rf.TRIALS_DIR / str(number) / rf.WEIGHTS_FILE
+    with atomic_path(path) as temporary:
+        save_model(model.to("cpu"), str(temporary))
+    return str(path)
+
+
+def _resources() -> tuple[float, float]:
+    """(CPUs, GPUs) Tune reserved for this trial."""
+    from ray import tune
+
+    try:
+        required = tune.get_context().get_trial_resources().required_resources
+    except Exception:  # outside Tune (tests call run_trial's parts directly)
+        return float(os.cpu_count() or 1), 0.0
+    return float(required.get("CPU", 1.0)), float(required.get("GPU", 0.0))
+
+
+def _device(requested: str, gpus: float) -> str:
+    """The trial's assigned device: CUDA when Ray gave it a GPU share, else CPU.
+
+    Ray hides other GPUs (CUDA_VISIBLE_DEVICES), so "cuda" is the assigned one. An explicit
+    train.device other than "auto" is respected.
+    """
+    if requested != "auto":
+        return requested
+    if gpus > 0:
+        import torch
+
+        if torch.cuda.is_available():
+            return "cuda"
+    return "cpu"
+
+
+def _inject_faults(number: int, run_dir: Path) -> None:
+    if str(number) in os.environ.get(FAIL_ENV, "").split(","):
+        raise RuntimeError(f"injected failure in trial {number} ({FAIL_ENV})")
+    if str(number) in os.environ.get(KILL_ENV, "").split(","):
+        marker = run_dir / "trials" / str(number) / _KILL_MARKER
+        if not marker.exists():
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+            os._exit(17)  # the worker dies as if killed; Tune retries the trial
+
+
+def one_line(error: BaseException, limit: int = 300) -> str:
+    """'TypeName: first line of the message', at most `limit` characters."""
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    text = f"{type(error).__name__}: {lines[0] if lines else ''}".rstrip(": ")
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _json_default(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else str(value)

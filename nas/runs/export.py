@@ -1,0 +1,324 @@
+"""`nas export`: write chosen models of a run to RUN/export/<trial>/, ready to load anywhere.
+
+Each export folder holds:
+
+    arch.yaml              the architecture with the run's data/train sections (`nas info` loads it)
+    weights.safetensors    the trained weights (SHA-256 in the file's metadata)
+    model.onnx             when asked; checked with onnxruntime against PyTorch (1e-4)
+    model.torchscript.pt   when asked
+    metrics.json           accuracy, FLOPs (+ convention), params, latency, data and split,
+                           preprocessing, training recipe, seed, versions, checks
+    README.md              a short model card
+
+Which trials go is `nas/runs/picks.py`; the ONNX and TorchScript copies and their checks
+are `nas/runs/convert.py`; metrics.json's provenance and the model card are
+`nas/runs/card.py`. Without ``retrain_epochs`` the
+weights saved by the search are used (only front trials keep them); with it, the
+architecture is trained again from scratch for that many epochs with the run's data and
+training recipe, as NAS practice does after a short search.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nas.console import note
+from nas.runs import format as rf
+from nas.runs.atomic import write_json, write_text
+from nas.runs.card import model_card, split_text, versions
+from nas.runs.convert import export_onnx, export_torchscript
+from nas.runs.folder import RunFolder, open_run
+from nas.runs.picks import select_trials
+from nas.runs.results import RunResults, analyse_study
+from search_space.errors import SpaceError, did_you_mean
+
+if TYPE_CHECKING:
+    import optuna
+    from torch import nn
+
+FORMATS = ("safetensors", "onnx", "torchscript")
+DEFAULT_FORMATS = ("safetensors", "onnx")
+RELOAD_TOLERANCE = 0.005  # reloaded accuracy may differ by half a point (bf16 vs fp32 eval)
+
+
+@dataclass
+class Exported:
+    number: int
+    folder: Path
+    metrics: dict[str, Any]
+
+
+def parse_formats(text: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """'onnx,torchscript' -> ('safetensors', 'onnx', 'torchscript'): weights always go."""
+    words = text.split(",") if isinstance(text, str) else list(text)
+    formats = [w.strip().lower() for w in words if w.strip()]
+    for word in formats:
+        if word not in FORMATS:
+            raise SpaceError(
+                f"--format: unknown format {word!r}{did_you_mean(word, FORMATS)}; "
+                f"choose from {', '.join(FORMATS)}"
+            )
+    return tuple(f for f in FORMATS if f in {"safetensors", *formats})
+
+
+# --- the export itself ------------------------------------------------------------------
+
+
+def export_run(
+    run_dir: str,
+    picks: list[str] | None = None,
+    *,
+    max_flops: float | None = None,
+    formats: tuple[str, ...] | None = None,
+    retrain_epochs: int | None = None,
+    check_accuracy: bool = True,
+) -> list[Exported]:
+    """Exports the picked trials of a finished run; returns what was written.
+
+    `formats` None means the default, safetensors and ONNX, where ONNX is skipped (with a
+    note) when the onnx package is missing; asked for explicitly, a missing package is an
+    error.
+    """
+    formats = _available(DEFAULT_FORMATS) if formats is None else parse_formats(formats)
+    if "onnx" in formats and not _has_onnx():
+        raise SpaceError("--format onnx needs the onnx package: pip install 'nas-vision[onnx]'")
+    if retrain_epochs is not None and retrain_epochs < 1:
+        raise SpaceError(f"--retrain-epochs: {retrain_epochs} must be at least 1")
+    if max_flops is not None and not max_flops > 0:
+        raise SpaceError(f"--max-flops: {max_flops} must be positive")
+    run = open_run(run_dir)
+    study = run.load_study()
+    results = analyse_study(study, arch_yaml=False)
+    numbers = select_trials(results, picks or ["pareto"], max_flops)
+    if retrain_epochs is None:
+        for number in numbers:  # refuse before writing anything
+            _require_weights(run, number)
+    exporter = _Exporter(run, study, results, formats, retrain_epochs, check_accuracy)
+    return [exporter.export(number) for number in numbers]
+
+
+def _has_onnx() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("onnx") is not None
+
+
+def _available(formats: tuple[str, ...]) -> tuple[str, ...]:
+    if "onnx" in formats and not _has_onnx():
+        note("nas export: onnx is not installed, so no model.onnx (pip install 'nas-vision[onnx]')")
+        return tuple(f for f in formats if f != "onnx")
+    return formats
+
+
+def _require_weights(run: RunFolder, number: int) -> Path:
+    path = run.path / rf.TRIALS_DIR / str(number) / rf.WEIGHTS_FILE
+    if not path.is_file():
+        raise SpaceError(
+            f"trial {number}: no saved weights (the search keeps them only for "
+            "Pareto-front trials); train it again with --retrain-epochs N"
+        )
+    return path
+
+
+class _Exporter:
+    def __init__(
+        self,
+        run: RunFolder,
+        study: optuna.Study,
+        results: RunResults,
+        formats: tuple[str, ...],
+        retrain_epochs: int | None,
+        check_accuracy: bool,
+    ):
+        from evaluators.config import DataConfig, TrainConfig
+
+        self.run, self.study, self.results = run, study, results
+        self.formats, self.retrain_epochs, self.check_accuracy = (
+            formats,
+            retrain_epochs,
+            check_accuracy,
+        )
+        self.config = run.config(study)
+        self.data = DataConfig.from_dict(self.config.get("data"))
+        self.train = TrainConfig.from_dict(self.config.get("train"))
+        self.datasets: dict[Any, Any] = {}
+
+    def export(self, number: int) -> Exported:
+        from nas.runs.load import load_model, load_weights_into, save_weights
+        from search_space import build_model, load_architecture
+
+        trial = self.study.get_trials(deepcopy=False)[self._index(number)]
+        arch = load_architecture(self._arch_document(trial))
+        recorded = dict(trial.user_attrs.get(rf.ATTR_METRICS) or {})
+        model = build_model(arch)
+        folder = self.run.path / rf.EXPORT_DIR / str(number)
+        if self.retrain_epochs:
+            training = self._retrain(model, arch)
+        else:
+            load_weights_into(model, _require_weights(self.run, number))
+            training = None
+        model = model.to("cpu").eval()
+        write_text(folder / rf.ARCH_FILE, self._arch_yaml(arch))
+        digest = save_weights(model, folder / rf.WEIGHTS_FILE)
+        reloaded = load_model(folder)  # the round trip a user makes
+        checks = self._checks(reloaded, model, arch, folder)
+        metrics = self._metrics(number, trial, arch, recorded, training, checks, digest)
+        if not training and checks.get("reload_accuracy") is not None:
+            gap = abs(checks["reload_accuracy"] - recorded.get("accuracy", math.nan))
+            if gap > RELOAD_TOLERANCE:
+                note(
+                    f"trial {number}: reloaded accuracy {checks['reload_accuracy']:.4f} differs "
+                    f"from the recorded {recorded.get('accuracy'):.4f} by more than 0.5 points"
+                )
+        write_json(folder / rf.METRICS_FILE, metrics)
+        write_text(folder / rf.CARD_FILE, model_card(metrics, folder))
+        return Exported(number, folder, metrics)
+
+    def _index(self, number: int) -> int:
+        trials = self.study.get_trials(deepcopy=False)
+        return next(i for i, t in enumerate(trials) if t.number == number)
+
+    def _arch_document(self, trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
+        arch = trial.user_attrs.get(rf.ATTR_ARCH)
+        if not isinstance(arch, dict):
+            from search_space.loader import read_yaml
+
+            path = self.run.path / rf.TRIALS_DIR / str(trial.number) / rf.ARCH_FILE
+            if not path.is_file():
+                raise SpaceError(f"trial {trial.number}: no architecture recorded")
+            arch = read_yaml(path)
+        return {k: v for k, v in arch.items() if k not in ("data", "train", "search")}
+
+    def _arch_yaml(self, arch: Any) -> str:
+        """A fixed space file: the architecture plus the run's data and train sections, so
+        `nas info` reads it and `nas train` retrains it with the same recipe."""
+        import yaml
+
+        document = {
+            **arch.to_dict(run_config=False),
+            "data": dataclasses.asdict(self.data),
+            "train": dataclasses.asdict(self.train),
+        }
+        return yaml.safe_dump(document, sort_keys=False, default_flow_style=None, width=1000)
+
+    def _dataset(self, arch: Any) -> Any:
+        from evaluators.datasets import load_dataset
+
+        key = dataclasses.astuple(arch.input)
+        if key not in self.datasets:
+            self.datasets[key] = load_dataset(self.data, arch.input)
+        return self.datasets[key]
+
+    def _retrain(self, model: nn.Module, arch: Any) -> dict[str, Any]:
+        from evaluators.training import train_and_evaluate
+
+        epochs = self.retrain_epochs
+        train = dataclasses.replace(
+            self.train, epochs=epochs, warmup_epochs=min(self.train.warmup_epochs, epochs)
+        )
+        note(f"retraining {arch.summary()} for {epochs} epochs")
+        result = train_and_evaluate(model, self._dataset(arch), train, expected_input=arch.input)
+        return {k: v for k, v in result.items() if k != "history"} | {
+            "recipe": dataclasses.asdict(train)
+        }
+
+    def _checks(
+        self, reloaded: nn.Module, model: nn.Module, arch: Any, folder: Path
+    ) -> dict[str, Any]:
+        import torch
+
+        shape = (arch.input.channels, arch.input.resolution, arch.input.resolution)
+        example = torch.randn(4, *shape, generator=torch.Generator().manual_seed(0))
+        with torch.inference_mode():
+            diff = (reloaded(example) - model(example)).abs().max().item()
+        checks: dict[str, Any] = {"reload_max_abs_diff": diff}
+        for stale in {"onnx": rf.ONNX_FILE, "torchscript": rf.TORCHSCRIPT_FILE}.items():
+            if stale[0] not in self.formats:
+                (folder / stale[1]).unlink(missing_ok=True)
+        if "onnx" in self.formats:
+            checks["onnx"] = export_onnx(reloaded, shape, folder / rf.ONNX_FILE)
+        if "torchscript" in self.formats:
+            checks["torchscript"] = export_torchscript(
+                reloaded, shape, folder / rf.TORCHSCRIPT_FILE
+            )
+        if self.check_accuracy:
+            checks.update(self._reload_accuracy(reloaded, arch))
+        return checks
+
+    def _reload_accuracy(self, model: nn.Module, arch: Any) -> dict[str, Any]:
+        """Accuracy of the reloaded model on the run's validation split, in fp32 on the CPU."""
+        from evaluators.device import plan_device
+        from evaluators.training import evaluate
+
+        try:
+            dataset = self._dataset(arch)
+        except (SpaceError, OSError) as error:
+            return {"reload_accuracy": None, "reload_accuracy_skipped": str(error)}
+        plan = plan_device("cpu", amp=False, channels_last=False)
+        accuracy, loss = evaluate(model, dataset, plan, self.train.eval_batch_size or 256)
+        return {
+            "reload_accuracy": accuracy,
+            "reload_loss": loss,
+            "val_images": len(dataset.val),
+            "preprocess": {
+                "input": "uint8 image / 255, then (x - mean) / std per channel",
+                "mean": list(dataset.mean),
+                "std": list(dataset.std),
+                "layout": "(N, C, H, W) float32",
+            },
+        }
+
+    def _metrics(
+        self,
+        number: int,
+        trial: optuna.trial.FrozenTrial,
+        arch: Any,
+        recorded: dict[str, Any],
+        training: dict[str, Any] | None,
+        checks: dict[str, Any],
+        digest: str,
+    ) -> dict[str, Any]:
+        from evaluators.flops import FLOP_CONVENTION
+
+        accuracy = training["accuracy"] if training else recorded.get("accuracy")
+        recipe = (
+            training["recipe"]
+            if training
+            else {**dataclasses.asdict(self.train), "epochs": trial.user_attrs.get(rf.ATTR_EPOCHS)}
+        )
+        return {
+            "trial": number,
+            "name": arch.name,
+            "summary": arch.summary(),
+            "input": {
+                "channels": arch.input.channels,
+                "resolution": arch.input.resolution,
+                "classes": arch.input.classes,
+            },
+            "accuracy": accuracy,
+            "accuracy_source": "retrained" if training else "search",
+            "search_accuracy": recorded.get("accuracy"),
+            "flops": recorded.get("flops"),
+            "flop_convention": recorded.get("flop_convention", FLOP_CONVENTION),
+            "params": recorded.get("params"),
+            "latency_ms": recorded.get("latency_ms"),
+            "metrics": recorded,
+            "dataset": {
+                **dataclasses.asdict(self.data),
+                "split": "validation" if self.data.validation == "split" else "test",
+                "split_description": split_text(self.data),
+            },
+            "train": recipe,
+            "retrain": training,
+            "seed": recipe.get("seed"),
+            "checks": checks,
+            "weights_sha256": digest,
+            "run": {"folder": str(self.run.path), "study": self.study.study_name},
+            "exported": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            "versions": versions(),
+        }

@@ -1,0 +1,73 @@
+"""The run folder's file names and the keys a trial records: one place for the writer
+(the search) and the readers (report, export, load) to agree on.
+
+    results/<run>/
+      run.json            status (running/finished/interrupted), pid, host, start/end, versions
+      config.yaml         the resolved experiment: space, data, train, search
+      study.db            the Optuna study (SQLite) unless --storage named another
+      trials.csv          one row per trial (rewritten atomically after every trial)
+      pareto.csv          the current Pareto front
+      trials/<number>/    arch.yaml, metrics.json, weights.safetensors (front members only)
+      plots/              pareto.png, pareto.html, hypervolume.png
+      export/<number>/    written by `nas export`: arch.yaml, weights.safetensors,
+                          metrics.json, README.md, model.onnx, model.torchscript.pt
+      report.json         in a `nas report --snapshot` copy: the `--json` document
+"""
+
+from __future__ import annotations
+
+RUN_FILE = "run.json"
+CONFIG_FILE = "config.yaml"
+STUDY_FILE = "study.db"
+TRIALS_CSV = "trials.csv"
+PARETO_CSV = "pareto.csv"
+TRIALS_DIR = "trials"
+PLOTS_DIR = "plots"
+EXPORT_DIR = "export"
+ARCH_FILE = "arch.yaml"
+METRICS_FILE = "metrics.json"
+WEIGHTS_FILE = "weights.safetensors"
+PARETO_PNG, PARETO_HTML, HYPERVOLUME_PNG = "pareto.png", "pareto.html", "hypervolume.png"
+ONNX_FILE, TORCHSCRIPT_FILE, CARD_FILE = "model.onnx", "model.torchscript.pt", "README.md"
+REPORT_JSON = "report.json"
+
+# run.json "status"
+RUNNING, FINISHED, INTERRUPTED = "running", "finished", "interrupted"
+
+# run.json keys read by report/export (nas/runs/folder.py). A run is "in progress" when
+# its status is RUNNING and its pid is alive on this host. "storage" is the Optuna
+# storage URL (absent: sqlite:///RUN/study.db); "study_name" names the study in it
+# (absent: the storage's only study).
+RUN_STATUS, RUN_PID, RUN_HOST = "status", "pid", "host"
+RUN_STORAGE, RUN_STUDY_NAME = "storage", "study_name"
+
+# Optuna trial user attributes (every value JSON-serialisable).
+ATTR_STATE = "state"  # one of TRIAL_STATES below
+ATTR_METRICS = "metrics"  # {"accuracy": .., "flops": .., "params": .., "latency_ms": .., ...}
+ATTR_ARCH = "arch"  # the architecture as a fixed space document (dict)
+ATTR_SUMMARY = "summary"  # one line, e.g. "conv24 | mbconv x2 @48 k5 | attention x2 @96 h4"
+ATTR_ERROR = "error"  # one-line reason for failed / infeasible trials
+ATTR_SECONDS = "seconds"  # {"build": .., "count": .., "train": .., "total": ..}
+ATTR_EPOCHS = "epochs"  # epochs actually trained
+ATTR_HISTORY = "history"  # per-epoch [{"epoch": 1, "accuracy": .., "loss": ..}, ...]
+ATTR_CONSTRAINTS = "constraints"  # Optuna constraint values, <= 0 means satisfied
+# Added by the search (issue 4). A trial abandoned by a search that stopped or was killed:
+# state "failed", error "interrupted: ...", and this set to true. It does not count towards
+# --trials; its parameters are enqueued again as a new trial whose ATTR_RETRY_OF is its number.
+ATTR_INTERRUPTED = "interrupted"
+ATTR_RETRY_OF = "retry_of"
+
+# Optuna study user attributes.
+STUDY_OBJECTIVES = "objectives"  # [{"name": "accuracy", "direction": "maximize"}, ...]
+STUDY_REFERENCE_POINT = "reference_point"  # fixed hypervolume reference, one value per objective
+STUDY_CONFIG = "config"  # the resolved experiment config (dict)
+
+COMPLETE, FAILED, INFEASIBLE, STOPPED_EARLY, RUNNING_TRIAL = (
+    "complete",
+    "failed",
+    "infeasible",
+    "stopped_early",
+    "running",
+)
+TRIAL_STATES = (COMPLETE, FAILED, INFEASIBLE, STOPPED_EARLY, RUNNING_TRIAL)
+TERMINAL_STATES = (COMPLETE, FAILED, INFEASIBLE, STOPPED_EARLY)  # a recorded outcome
