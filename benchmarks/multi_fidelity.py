@@ -36,9 +36,9 @@ def search(args: argparse.Namespace, seed: int, scheduler: str, trials: int, out
     """Runs one search; returns its trials in finishing order and its reference point."""
     import optuna
 
-    from nas import run_format as rf
-    from nas.config import resolve_experiment
-    from nas.runner import run_search
+    from nas.engine.config import resolve_experiment
+    from nas.engine.runner import run_search
+    from nas.runs import format as rf
 
     overrides: dict[str, Any] = {
         "train": {"epochs": args.epochs},
@@ -79,7 +79,7 @@ def search(args: argparse.Namespace, seed: int, scheduler: str, trials: int, out
 
 def curve(run: dict, reference: list[float], directions: list[str]) -> list[tuple[int, float]]:
     """(trial-epochs spent, hypervolume of the complete trials so far) after each trial."""
-    from nas.pareto import hypervolume_history
+    from nas.runs.pareto import hypervolume_history
 
     volumes = hypervolume_history([r["point"] for r in run["rows"]], reference, directions)
     spent, points = 0, []

@@ -49,6 +49,9 @@ ATTR_SUMMARY = "summary"  # one line, e.g. "conv24 | mbconv x2 @48 k5 | attentio
 ATTR_ERROR = "error"  # one-line reason for failed / infeasible trials
 ATTR_SECONDS = "seconds"  # {"build": .., "count": .., "train": .., "total": ..}
 ATTR_EPOCHS = "epochs"  # epochs actually trained
+# Set when a scheduler ran (early_stopping asha/mo_asha): the highest rung the trial
+# reached, 0 at asha_grace_period epochs, k at grace * eta**k, the top at train.epochs.
+ATTR_RUNG = "rung"
 ATTR_HISTORY = "history"  # per-epoch [{"epoch": 1, "accuracy": .., "loss": ..}, ...]
 ATTR_CONSTRAINTS = "constraints"  # Optuna constraint values, <= 0 means satisfied
 # Added by the search (issue 4). A trial abandoned by a search that stopped or was killed:

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from nas.pareto import complete_reference, hypervolume, nondominated_ranks
+from nas.runs.pareto import complete_reference, hypervolume, nondominated_ranks
 
 TIE_BREAKS = ("crowding", "hypervolume")
 

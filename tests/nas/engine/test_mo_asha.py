@@ -7,7 +7,6 @@ import math
 
 import pytest
 
-from nas.pareto import nondominated_ranks
 from nas.engine.schedulers import (
     Ladder,
     RungBook,
@@ -18,6 +17,7 @@ from nas.engine.schedulers import (
     survivors,
 )
 from nas.engine.schedulers.mo_asha import rung_point
+from nas.runs.pareto import nondominated_ranks
 
 ACC_FLOPS = ["maximize", "minimize"]
 
@@ -229,7 +229,7 @@ def test_a_real_search_records_rungs_and_stops_by_pareto_rank(nas, write_space, 
     import optuna
     import pandas as pd
 
-    from nas import run_format as rf
+    from nas.runs import format as rf
 
     space, run = write_space(TINY), tmp_path / "run"
     first = nas("search", space, "--trials", 4, "--seed", 1, "--output", run, "--json")
