@@ -12,9 +12,9 @@ is better than another, a tie-break prefers the members that keep the front spre
 - ``hypervolume``: each member's exclusive hypervolume contribution (the volume only it
   dominates), against a reference 10% beyond the rung's worst values. Larger is better.
 
-Remaining ties keep the order in which the candidates were recorded (earlier first), so
-the order is deterministic. A point with a NaN or infinite value comes after every
-finite one.
+In `pareto_order` remaining ties keep the order in which the candidates were recorded
+(earlier first); `continues` counts only the points strictly ahead of a candidate.
+A point with a NaN or infinite value comes after every finite one.
 """
 
 from __future__ import annotations
@@ -57,16 +57,17 @@ def hypervolume_contributions(
     ]
 
 
-def pareto_order(
+def pareto_keys(
     points: Sequence[Sequence[float]], directions: Sequence[str], tie_break: str = "crowding"
-) -> list[int]:
-    """Indices of `points` best first: by non-dominated rank, then by `tie_break`."""
+) -> list[tuple[float, float]]:
+    """(non-dominated rank, -tie-break score) per point: smaller is better; a point with
+    a non-finite value gets rank infinity."""
     if tie_break not in TIE_BREAKS:
         raise ValueError(f"unknown tie_break {tie_break!r}; choose one of {', '.join(TIE_BREAKS)}")
     ranks = nondominated_ranks(points, directions)
     finite = [i for i, rank in enumerate(ranks) if rank >= 0]
     reference = _rung_reference([points[i] for i in finite], directions)
-    spread = [0.0] * len(points)
+    keys = [(math.inf, 0.0)] * len(points)
     for rank in sorted({ranks[i] for i in finite}):
         front = [i for i in finite if ranks[i] == rank]
         members = [points[i] for i in front]
@@ -75,12 +76,16 @@ def pareto_order(
         else:
             scores = hypervolume_contributions(members, directions, reference)
         for i, score in zip(front, scores):
-            spread[i] = score
-    unranked = math.inf  # non-finite points: after every front
-    return sorted(
-        range(len(points)),
-        key=lambda i: (ranks[i] if ranks[i] >= 0 else unranked, -spread[i], i),
-    )
+            keys[i] = (float(rank), -score)
+    return keys
+
+
+def pareto_order(
+    points: Sequence[Sequence[float]], directions: Sequence[str], tie_break: str = "crowding"
+) -> list[int]:
+    """Indices of `points` best first: by non-dominated rank, then by `tie_break`."""
+    keys = pareto_keys(points, directions, tie_break)
+    return sorted(range(len(points)), key=lambda i: (keys[i], i))
 
 
 def _rung_reference(points: Sequence[Sequence[float]], directions: Sequence[str]) -> list[float]:
@@ -107,6 +112,10 @@ def continues(
     reduction_factor: float,
     tie_break: str = "crowding",
 ) -> bool:
-    """Whether `points[index]` is in the top 1/eta of all `points` (the rung's records)."""
-    order = pareto_order(points, directions, tie_break)
-    return order.index(index) < survivors(len(points), reduction_factor)
+    """Whether `points[index]` is in the top 1/eta of all `points` (the rung's records):
+    fewer than ceil(n / eta) points are strictly ahead of it. A tie (same front, same
+    tie-break score, e.g. the two ends of a two-point front) counts in its favour, as a
+    value equal to the cutoff continues in Ray's ASHA."""
+    keys = pareto_keys(points, directions, tie_break)
+    ahead = sum(1 for key in keys if key < keys[index])
+    return ahead < survivors(len(points), reduction_factor)

@@ -87,6 +87,17 @@ def test_planted_rung_of_nine_with_eta_3_lets_exactly_the_expected_three_continu
     assert kept == {"A", "C", "D"}
 
 
+def test_a_tie_counts_for_the_newcomer():
+    # Two points at a rung, neither better: both ends of the front (crowding infinite), so
+    # nobody is strictly ahead of the newcomer and it continues (ceil(2 / 3) = 1 place).
+    # Seen in a real search: a 97% model more costly than the first trial was stopped
+    # when ties went to the earlier trial.
+    book = RungBook(Ladder(1, 3, 9), ACC_FLOPS)
+    assert book.report(0, 3, [0.30, 2.2e6]) is True
+    assert book.report(3, 3, [0.62, 2.1e7]) is True
+    assert book.report(4, 3, [0.20, 4.1e6]) is False  # beaten by trial 0
+
+
 @pytest.mark.parametrize(
     ("count", "eta", "kept"), [(1, 3, 1), (2, 3, 1), (4, 3, 2), (9, 3, 3), (10, 3, 4), (8, 2, 4)]
 )
