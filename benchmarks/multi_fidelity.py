@@ -121,9 +121,9 @@ def report(results: list[dict]) -> None:
         reach = r["mo_epochs_to_reach"]
         ratio = f"{r['ratio']:.3f}" if r["ratio"] is not None else "  n/a"
         print(
-            f"{r['seed']:>4}  {r['full_hv']:.4f}  {r['full_epochs']:>6} ({r['full_wall']:6.1f})"
+            f"{r['seed']:>4}  {r['full_hv']:.4g}  {r['full_epochs']:>6} ({r['full_wall']:6.1f})"
             f"              {reach if reach is not None else 'not reached':>11}"
-            f"   {ratio}   {r['mo_final_hv']:.4f}, {r['mo_epochs']}, "
+            f"   {ratio}   {r['mo_final_hv']:.4g}, {r['mo_epochs']}, "
             f"{r['mo_stopped']}/{r['mo_trials']} ({r['mo_wall']:.1f})"
         )
     reached = [r["ratio"] for r in results if r["ratio"] is not None]
@@ -139,7 +139,7 @@ def report(results: list[dict]) -> None:
             print(
                 f"seed {r['seed']}: not reached within {r['mo_epochs']} trial-epochs "
                 f"({r['mo_epochs'] / r['full_epochs']:.2f} of the full budget); final HV "
-                f"{r['mo_final_hv']:.4f} = {r['mo_final_hv'] / r['full_hv']:.3f} of the goal"
+                f"{r['mo_final_hv']:.4g} = {r['mo_final_hv'] / r['full_hv']:.3f} of the goal"
             )
 
 
