@@ -73,7 +73,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="GPUs per trial, fractions share one (default: 1 if the cluster has GPUs)",
     )
     p.add_argument("--max-concurrent", type=int, help="trials at once (default: what fits)")
-    p.add_argument("--early-stopping", help="asha: stop weak trials at epoch milestones; none")
+    p.add_argument(
+        "--early-stopping",
+        help="stop weak trials at epoch milestones: mo_asha (by Pareto rank), asha "
+        "(by accuracy) or none",
+    )
     p.add_argument("--storage", help="Optuna storage URL (default sqlite:///RUN/study.db)")
     p.add_argument("--study-name", help="study name in the storage (default: the run folder's)")
     p.add_argument("--output", help="run folder (default results/<space>-<time>/)")

@@ -67,6 +67,8 @@ class StudySearcher(Searcher):
         self.live: dict[str, Candidate] = {}  # Tune trial id -> candidate in a worker
         self.errored: dict[str, Candidate] = {}  # worker died for good; reason comes next
         self.stopped_by_scheduler: set[str] = set()
+        # Set by the tuner when a scheduler runs: trained epochs -> the rung reached.
+        self.rung_of: Callable[[int], int | None] | None = None
         self.decided = count_decided(study)
         self.finished = False
         self.curves_failed = False  # told once, not after every trial
@@ -282,6 +284,8 @@ class StudySearcher(Searcher):
     ) -> None:
         # Attributes first, the state last: a kill in between leaves a RUNNING trial,
         # which a resume re-runs, never a finished trial with half its record.
+        if self.rung_of is not None and attrs.get(rf.ATTR_EPOCHS):
+            attrs = {**attrs, rf.ATTR_RUNG: self.rung_of(int(attrs[rf.ATTR_EPOCHS]))}
         history = attrs.get(rf.ATTR_HISTORY) or []
         compact = {rf.ATTR_HISTORY: compact_history(history)} if history else {}
         for key, value in {**attrs, **compact, rf.ATTR_STATE: state}.items():

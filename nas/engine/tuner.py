@@ -4,14 +4,12 @@ live view. Tune's own experiment folder is scratch: the study is the record."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 from ray import tune
 
 from nas.engine.config import ExperimentConfig
-from nas.engine.objectives import needs_training
 from nas.engine.progress import Progress
 from nas.engine.searcher import StudySearcher
 from nas.engine.trial_files import FILES_KEY
@@ -53,33 +51,9 @@ def make_tuner(
 
 
 def _scheduler(experiment: ExperimentConfig, searcher: StudySearcher) -> Any:
-    search, epochs = experiment.search, experiment.train.epochs
-    if search.early_stopping != "asha" or not needs_training(search.objectives):
-        return None
-    if epochs < 2:
-        print(
-            "nas search: --early-stopping asha needs train.epochs >= 2; it is off", file=sys.stderr
-        )
-        return None
-    from ray.tune.schedulers import AsyncHyperBandScheduler
+    from nas.engine.schedulers.build import make_scheduler
 
-    class _RecordingASHA(AsyncHyperBandScheduler):
-        """ASHA that remembers whom it stopped, so a stop is not mistaken for a crash."""
-
-        def on_trial_result(self, tune_controller: Any, trial: Any, result: dict) -> str:
-            decision = super().on_trial_result(tune_controller, trial, result)
-            if decision == self.STOP:
-                searcher.stopped_by_scheduler.add(trial.trial_id)
-            return decision
-
-    return _RecordingASHA(
-        time_attr="epoch",
-        metric="val_accuracy",
-        mode="max",
-        max_t=epochs,
-        grace_period=min(search.asha_grace_period, epochs),
-        reduction_factor=search.asha_reduction_factor,
-    )
+    return make_scheduler(experiment, searcher)
 
 
 class _TuneEvents(tune.Callback):

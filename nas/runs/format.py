@@ -56,6 +56,9 @@ ATTR_SUMMARY = "summary"  # one line, e.g. "conv24 | mbconv x2 @48 k5 | attentio
 ATTR_ERROR = "error"  # one-line reason for failed / infeasible trials
 ATTR_SECONDS = "seconds"  # {"build": .., "count": .., "train": .., "total": ..}
 ATTR_EPOCHS = "epochs"  # epochs actually trained
+# Set when a scheduler ran (early_stopping asha/mo_asha): the highest rung the trial
+# reached, 0 at asha_grace_period epochs, k at grace * eta**k, the top at train.epochs.
+ATTR_RUNG = "rung"
 # Per-epoch metrics, compact (nas/runs/curves.py): {"epoch": [1, 2], "accuracy": [..], ...},
 # 4 significant digits; older runs: [{"epoch": 1, "accuracy": .., ...}, ...]. The full
 # records are in trials/<n>/metrics.json; the curves also in RUN/tensorboard/trial_<n>/.

@@ -177,6 +177,7 @@ def _trial_row(
         **metrics,
         "summary": attrs.get(rf.ATTR_SUMMARY),
         "epochs": attrs.get(rf.ATTR_EPOCHS),
+        "rung": attrs.get(rf.ATTR_RUNG),
         **{f"seconds_{k}": v for k, v in seconds.items() if isinstance(v, int | float)},
         "datetime_start": trial.datetime_start.isoformat() if trial.datetime_start else None,
         "datetime_complete": finished.isoformat() if finished else None,
@@ -234,6 +235,7 @@ _LEADING = ("number", "state", "pareto", "rank")
 _TRAILING = (
     "summary",
     "epochs",
+    "rung",
     "datetime_start",
     "datetime_complete",
     "duration_s",
@@ -258,7 +260,7 @@ def _columns(rows: list[dict[str, Any]], objective_names: list[str]) -> list[str
                 seconds[key] = None
             elif key not in _TRAILING:
                 metrics[key] = None
-    return [*metrics, *_TRAILING[:2], *seconds, *_TRAILING[2:]]
+    return [*metrics, *_TRAILING[:3], *seconds, *_TRAILING[3:]]
 
 
 def _sort_column(table: pd.DataFrame, objectives: list[Objective]) -> str:

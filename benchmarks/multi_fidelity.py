@@ -1,0 +1,163 @@
+"""Compute saved by MO-ASHA: trial-epochs to reach a full-budget search's hypervolume.
+
+For each seed, two real searches of the same space (`nas search`'s own code path: Optuna,
+Ray Tune, training on the space's data) with the same seed:
+
+- full budget: ``--trials N``, every trial trained ``--epochs E`` epochs;
+- MO-ASHA: ``early_stopping: mo_asha`` (grace ``--grace``, eta ``--eta``), run for
+  ``--factor`` x N trials, so that it can spend up to about the full search's compute.
+
+Compute is counted in trial-epochs (every epoch any trial trained, stopped and failed
+trials included), in the order the trials finished. The MO-ASHA search's hypervolume is
+taken over its complete trials only (stopped trials never enter a front, as in the run
+folder), against the full search's reference point, so both are measured on one scale.
+The script prints, per seed, the full search's final hypervolume and compute, the
+compute MO-ASHA needed to first reach that hypervolume (or "not reached" with the
+hypervolume it ended at), their ratio, and whether the ratio meets the target of 1/3.
+
+    python benchmarks/multi_fidelity.py [--seeds 3] [--trials 12] [--epochs 9]
+        [--factor 2] [--grace 1] [--eta 3] [--limit IMAGES] [--space demo]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+TARGET = 1 / 3
+
+
+def search(args: argparse.Namespace, seed: int, scheduler: str, trials: int, out: Path) -> dict:
+    """Runs one search; returns its trials in finishing order and its reference point."""
+    import optuna
+
+    from nas.engine.config import resolve_experiment
+    from nas.engine.runner import run_search
+    from nas.runs import format as rf
+
+    overrides: dict[str, Any] = {
+        "train": {"epochs": args.epochs},
+        "search": {
+            "trials": trials,
+            "seed": seed,
+            "early_stopping": scheduler,
+            "asha_grace_period": args.grace,
+            "asha_reduction_factor": args.eta,
+            "plots": False,
+            "output": str(out),
+        },
+    }
+    if args.limit:
+        overrides["data"] = {"limit": args.limit}
+    started = time.monotonic()
+    with open("/dev/null", "w") as quiet:
+        run_search(resolve_experiment(args.space, overrides), progress_stream=quiet)
+    wall = time.monotonic() - started
+    info = json.loads((out / rf.RUN_FILE).read_text())
+    study = optuna.load_study(
+        study_name=info[rf.RUN_STUDY_NAME], storage=f"sqlite:///{out / rf.STUDY_FILE}"
+    )
+    done = [t for t in study.trials if t.datetime_complete and rf.ATTR_STATE in t.user_attrs]
+    done.sort(key=lambda t: t.datetime_complete)
+    rows = [
+        {
+            "state": t.user_attrs[rf.ATTR_STATE],
+            "epochs": int(t.user_attrs.get(rf.ATTR_EPOCHS) or 0),
+            "point": list(t.values) if t.user_attrs[rf.ATTR_STATE] == rf.COMPLETE else None,
+        }
+        for t in done
+    ]
+    reference = study.user_attrs[rf.STUDY_REFERENCE_POINT]
+    directions = [o["direction"] for o in study.user_attrs[rf.STUDY_OBJECTIVES]]
+    return {"rows": rows, "reference": reference, "directions": directions, "wall": wall}
+
+
+def curve(run: dict, reference: list[float], directions: list[str]) -> list[tuple[int, float]]:
+    """(trial-epochs spent, hypervolume of the complete trials so far) after each trial."""
+    from nas.runs.pareto import hypervolume_history
+
+    volumes = hypervolume_history([r["point"] for r in run["rows"]], reference, directions)
+    spent, points = 0, []
+    for row, volume in zip(run["rows"], volumes):
+        spent += row["epochs"]
+        points.append((spent, volume))
+    return points
+
+
+def compare(args: argparse.Namespace, seed: int, folder: Path) -> dict:
+    full = search(args, seed, "none", args.trials, folder / f"full-{seed}")
+    fast = search(args, seed, "mo_asha", args.factor * args.trials, folder / f"mo-{seed}")
+    reference, directions = full["reference"], full["directions"]
+    full_spent, goal = curve(full, reference, directions)[-1]
+    fast_curve = curve(fast, reference, directions)
+    reached = next((spent for spent, volume in fast_curve if volume >= goal - 1e-12), None)
+    stopped = sum(1 for r in fast["rows"] if r["state"] == "stopped_early")
+    return {
+        "seed": seed,
+        "full_hv": goal,
+        "full_epochs": full_spent,
+        "full_wall": full["wall"],
+        "mo_epochs_to_reach": reached,
+        "mo_final_hv": fast_curve[-1][1] if fast_curve else 0.0,
+        "mo_epochs": fast_curve[-1][0] if fast_curve else 0,
+        "mo_wall": fast["wall"],
+        "mo_stopped": stopped,
+        "mo_trials": len(fast["rows"]),
+        "ratio": reached / full_spent if reached is not None else None,
+    }
+
+
+def report(results: list[dict]) -> None:
+    print(
+        "seed  full HV   full trial-epochs (wall s)  MO-ASHA trial-epochs to reach   ratio"
+        "   MO-ASHA final HV, trial-epochs, stopped/trials (wall s)"
+    )
+    for r in results:
+        reach = r["mo_epochs_to_reach"]
+        ratio = f"{r['ratio']:.3f}" if r["ratio"] is not None else "  n/a"
+        print(
+            f"{r['seed']:>4}  {r['full_hv']:.4g}  {r['full_epochs']:>6} ({r['full_wall']:6.1f})"
+            f"              {reach if reach is not None else 'not reached':>11}"
+            f"   {ratio}   {r['mo_final_hv']:.4g}, {r['mo_epochs']}, "
+            f"{r['mo_stopped']}/{r['mo_trials']} ({r['mo_wall']:.1f})"
+        )
+    reached = [r["ratio"] for r in results if r["ratio"] is not None]
+    print(f"reached the full-budget hypervolume on {len(reached)} of {len(results)} seeds")
+    if reached:
+        mean = statistics.mean(reached)
+        verdict = (
+            "meets" if mean <= TARGET else f"misses by {mean - TARGET:.3f} ({mean / TARGET:.2f}x)"
+        )
+        print(f"mean compute ratio where reached: {mean:.3f}; target <= {TARGET:.3f}: {verdict}")
+    for r in results:
+        if r["ratio"] is None:
+            print(
+                f"seed {r['seed']}: not reached within {r['mo_epochs']} trial-epochs "
+                f"({r['mo_epochs'] / r['full_epochs']:.2f} of the full budget); final HV "
+                f"{r['mo_final_hv']:.4g} = {r['mo_final_hv'] / r['full_hv']:.3f} of the goal"
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--space", default="demo")
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--trials", type=int, default=12, help="trials of the full search")
+    parser.add_argument("--epochs", type=int, default=9, help="the full budget per trial")
+    parser.add_argument("--factor", type=int, default=2, help="MO-ASHA trials = factor x trials")
+    parser.add_argument("--grace", type=int, default=1)
+    parser.add_argument("--eta", type=float, default=3.0)
+    parser.add_argument("--limit", type=int, default=None, help="images of the dataset to use")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="nas-multi-fidelity-") as folder:
+        results = [compare(args, seed, Path(folder)) for seed in range(args.seeds)]
+    report(results)
+
+
+if __name__ == "__main__":
+    main()
