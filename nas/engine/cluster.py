@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from nas.engine.cluster_probe import ClusterWatch, find_cluster, resolve_address
-from nas.engine.trial import FAIL_ENV, KILL_ENV
+from nas.engine.trial import FAIL_ENV, KILL_ENV, MARKER_ENV
 from search_space.errors import SpaceError
 
 # Environment for the driver and (through the job's runtime_env) every worker.
@@ -36,7 +36,7 @@ RAY_ENV = {
     "TUNE_PRINT_ALL_TRIAL_ERRORS": "0",  # a dead worker is recorded in its trial instead
     "RAY_AIR_NEW_OUTPUT": "0",  # with verbose=0: no experiment banner on stdout
 }
-TEST_ENV = (FAIL_ENV, KILL_ENV)  # test-only fault injection, see nas/engine/trial.py
+TEST_ENV = (FAIL_ENV, KILL_ENV, MARKER_ENV)  # test-only fault injection, see nas/engine/trial.py
 
 
 def check_address(address: str | None) -> str | None:

@@ -29,9 +29,10 @@ from nas.engine.trial_files import FILES_KEY, weights_file, where
 
 # Test-only fault injection, read in the worker (comma-separated trial numbers):
 # NAS_TEST_FAIL_TRIALS makes those trials raise; NAS_TEST_KILL_TRIALS kills their worker
-# process once (a marker file in the trial's Ray working directory remembers), to
+# process once (a marker file in the folder NAS_TEST_MARKERS remembers), to
 # exercise retries.
 FAIL_ENV, KILL_ENV = "NAS_TEST_FAIL_TRIALS", "NAS_TEST_KILL_TRIALS"
+MARKER_ENV = "NAS_TEST_MARKERS"  # the folder that remembers which trials were killed once
 _KILL_MARKER = ".killed-once"
 
 _DATASETS: dict[str, Any] = {}  # one loaded dataset per worker process (actors are reused)
@@ -201,8 +202,9 @@ def _inject_faults(number: int) -> None:
     if str(number) in os.environ.get(FAIL_ENV, "").split(","):
         raise RuntimeError(f"injected failure in trial {number} ({FAIL_ENV})")
     if str(number) in os.environ.get(KILL_ENV, "").split(","):
-        # Tune runs each trial in its own working directory, kept for its retries.
-        marker = Path.cwd() / f"{_KILL_MARKER}-{number}"
+        # A folder the test gives (its tmp_path): it outlives the killed worker and is
+        # new for every test, which neither the working directory nor Tune's is.
+        marker = Path(os.environ[MARKER_ENV]) / f"{_KILL_MARKER}-{number}"
         if not marker.exists():
             marker.touch()
             os._exit(17)  # the worker dies as if killed; Tune retries the trial

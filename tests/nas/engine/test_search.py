@@ -2,7 +2,8 @@
 real training on a slice of mnist5k. Each search is a few one-epoch trials of a tiny space.
 
 Failures are injected with the test-only hooks of nas/engine/trial.py: NAS_TEST_FAIL_TRIALS makes
-the listed trials raise, NAS_TEST_KILL_TRIALS kills their worker process once.
+the listed trials raise, NAS_TEST_KILL_TRIALS kills their worker process once
+(remembered in the folder NAS_TEST_MARKERS).
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ def test_a_seeded_search_records_every_outcome(nas, write_space, tmp_path, monke
     raises, trial 2's worker is killed once and retried, trial 3 runs normally."""
     monkeypatch.setenv("NAS_TEST_FAIL_TRIALS", "1")
     monkeypatch.setenv("NAS_TEST_KILL_TRIALS", "2")
+    monkeypatch.setenv("NAS_TEST_MARKERS", str(tmp_path))
     space, big, run = write_space(SPACE), write_space(BIG, "big.yaml"), tmp_path / "run"
     result = nas(
         "search",
