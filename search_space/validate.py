@@ -19,10 +19,10 @@ import search_space.transitions  # noqa: F401  (registers every component)
 from search_space.combinations import option_combinations, type_names
 from search_space.component import Size
 from search_space.errors import SpaceError, describe, did_you_mean, one_of
-from search_space.feature_sizes import stage_input_sizes
+from search_space.feature_sizes import downsample_modes, is_transition, stage_input_sizes
 from search_space.params import FloatRange, IntRange, Param
-from search_space.registry import BLOCKS, HEADS, STEMS, TRANSITIONS, Registry
-from search_space.space import DOWNSAMPLES, HEAD_KEYS, STAGE_KEYS, STEM_KEYS, SearchSpace
+from search_space.registry import BLOCKS, HEADS, STEMS, Registry
+from search_space.space import HEAD_KEYS, STAGE_KEYS, STEM_KEYS, SearchSpace
 
 MAX_PROBLEMS_PER_CHECK = 2  # one bad pair is enough to show; more would bury the other lines
 
@@ -123,11 +123,12 @@ def _check_stage_numbers(path: str, stage: dict[str, Param]) -> list[str]:
                 problems.append(
                     f"{path}.{key}: {describe(value)} must be an integer from {low} to {high:,}"
                 )
+    modes = downsample_modes()
     for value in stage["downsample"].values() if "downsample" in stage else []:
-        if value not in DOWNSAMPLES:
+        if not isinstance(value, str) or value not in modes:
             problems.append(
                 f"{path}.downsample: unknown mode {describe(value)}"
-                f"{did_you_mean(value, DOWNSAMPLES)}; choose {one_of(DOWNSAMPLES)}"
+                f"{did_you_mean(value, modes)}; choose {one_of(modes)}"
             )
     return problems
 
@@ -159,7 +160,7 @@ def _check_stage_blocks(
             for width, stride, size, mode in itertools.product(
                 stage["width"].values(), strides, sorted(input_sizes), downsamples
             ):
-                block_stride = 1 if mode in TRANSITIONS.names() else stride
+                block_stride = 1 if is_transition(mode) else stride
                 for problem in cls.check(
                     in_chs=in_chs,
                     out_chs=width,

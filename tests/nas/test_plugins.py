@@ -191,3 +191,66 @@ def test_search_export_and_reload_in_a_fresh_process(nas, plugin_dir: Path) -> N
     )
     assert fresh.returncode == 0, fresh.stderr
     assert torch.equal(torch.tensor(json.loads(fresh.stdout)), expected.detach())
+
+
+def _register_floor_pool_transition() -> type:
+    """A transition registered by the test: average pool (floor size, unlike every bundled
+    transition's ceil) and a 1x1 conv with bias."""
+    from torch import nn
+
+    from search_space.component import Transition
+    from search_space.registry import register_transition
+
+    @register_transition("floor_pool")
+    class FloorPool(Transition):
+        def __init__(self, in_chs, out_chs, stride, *, norm, eps=None):
+            super().__init__()
+            self.pool = nn.AvgPool2d(stride)  # floor(H / stride), no padding
+            self.proj = nn.Conv2d(in_chs, out_chs, 1)
+
+        @classmethod
+        def output_size(cls, input_size, stride):
+            return (input_size[0] // stride, input_size[1] // stride)
+
+        def forward(self, x):
+            return self.proj(self.pool(x))
+
+    return FloorPool
+
+
+def test_a_plugin_transition_validates_counts_and_builds(nas, write_space) -> None:
+    document = {
+        "name": "floored",
+        "input": {"channels": 1, "resolution": 28, "classes": 10},
+        "stem": {"type": "conv", "width": 8, "stride": 1},
+        "stages": [
+            {"block": "resnet", "depth": 1, "width": 16, "stride": 3, "downsample": "floor_pool"},
+        ],
+    }
+    path = write_space(document)
+    unknown = nas("validate", path)
+    assert unknown.code == 2 and "unknown mode 'floor_pool'" in unknown.err
+    transition = _register_floor_pool_transition()
+    result = nas("validate", path)
+    assert result.code == 0, result.err
+    misspelt = nas(
+        "validate",
+        write_space(
+            {**document, "stages": [{**document["stages"][0], "downsample": "floor_pol"}]},
+            "misspelt.yaml",
+        ),
+    )
+    assert "did you mean 'floor_pool'?" in misspelt.err  # the choices come from the registry
+
+    from search_space import build_model, load_space, sample_architectures
+    from search_space.feature_sizes import architecture_sizes
+
+    arch = sample_architectures(load_space(path), 1, seed=0)[0]
+    model = build_model(arch)
+    layer = model.stages[0][0]
+    assert type(layer) is transition
+    assert sum(p.numel() for p in layer.parameters()) == 8 * 16 + 16  # 1x1 conv 8->16, bias
+    # 28 // 3 = 9 (the bundled ceil would say 10): the counted size is the plug-in's own
+    assert architecture_sizes(arch) == [(28, 28), (9, 9)]
+    features = model.forward_features(torch.zeros(1, 1, 28, 28))
+    assert tuple(features.shape) == (1, 16, 9, 9)
