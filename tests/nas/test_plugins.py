@@ -254,3 +254,33 @@ def test_a_plugin_transition_validates_counts_and_builds(nas, write_space) -> No
     assert architecture_sizes(arch) == [(28, 28), (9, 9)]
     features = model.forward_features(torch.zeros(1, 1, 28, 28))
     assert tuple(features.shape) == (1, 16, 9, 9)
+
+
+def test_a_sampled_plugin_architecture_names_its_plugin_and_reloads_elsewhere(
+    nas, plugin_dir: Path
+) -> None:
+    module = _module(plugin_dir)
+    document = _space([f"{module}.py"])
+    document["stages"][0]["block"] = module
+    space = plugin_dir / "space.yaml"
+    space.write_text(yaml.safe_dump(document))
+    result = nas("sample", space, "--seed", "3", "--no-flops")
+    assert result.code == 0, result.err
+    printed = yaml.safe_load(result.out)
+    assert printed["plugins"] == [module]
+    sampled = plugin_dir / "sampled.yaml"
+    sampled.write_text(result.out)
+    params = int(result.out.split("# params: ")[1].split(" ")[0].replace(",", ""))
+    # A fresh process has not imported the plug-in: only `plugins:` can make this load.
+    code = (
+        "from search_space import build_model, count_params, load_architecture\n"
+        f"print(count_params(build_model(load_architecture({str(sampled)!r}))))"
+    )
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
+    fresh = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert fresh.returncode == 0, fresh.stderr
+    assert int(fresh.stdout) == params
+    as_json = nas("sample", space, "--seed", "3", "--no-flops", "--json").json()
+    assert as_json[0]["architecture"]["plugins"] == [module]
