@@ -134,6 +134,9 @@ def _check_stage_numbers(path: str, stage: dict[str, Param]) -> list[str]:
 
 
 def _check_sizes_and_combinations(space: SearchSpace) -> list[str]:
+    problems = _check_stem(space)
+    if problems:
+        return problems
     sizes, tokens, problems = stage_input_sizes(space)
     if problems:
         return problems
@@ -195,15 +198,37 @@ def _token_problems(path: str, name: str, cls: Any, stage: dict, strides: list) 
     return []
 
 
+def _check_stem(space: SearchSpace) -> list[str]:
+    """Every stem type and option combination with the stem's own `check` ("KEY: why")."""
+    start = (space.input.resolution, space.input.resolution)
+    problems = []
+    for name in type_names(space.stem, "type"):
+        cls = STEMS.get(name)
+        for options in option_combinations(cls, space.stem, cls.OPTIONS):
+            for width in space.stem["width"].values():
+                found = cls.check(out_chs=width, input_size=start, options=options)
+                if found:
+                    problems.append(f"stem.{found[0]}")
+                    break
+            if len(set(problems)) >= MAX_PROBLEMS_PER_CHECK:
+                return problems
+    return problems
+
+
 def _check_head(space: SearchSpace, tokens: bool) -> list[str]:
+    """Every head type and option combination against every width the last stage may
+    take; a head's problems read "KEY: why", and the first of each combination is shown."""
     problems = []
     for name in type_names(space.head, "type", "classifier"):
         cls = HEADS.get(name)
-        checker = getattr(cls, "check", None)
         for options in option_combinations(cls, space.head, cls.OPTIONS):
-            for problem in checker(options=options, tokens=tokens) if checker else []:
-                problems.append(f"head: {problem}")
-                break
+            for width in space.stages[-1]["width"].values():
+                found = cls.check(in_chs=width, tokens=tokens, options=options)
+                if found:
+                    problems.append(f"head.{found[0]}")
+                    break
+            if len(set(problems)) >= MAX_PROBLEMS_PER_CHECK:
+                return problems
     return problems
 
 
