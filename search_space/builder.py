@@ -11,7 +11,7 @@ import search_space.stems
 import search_space.transitions  # noqa: F401  (registers every component)
 from search_space.architecture import Architecture, StageArch
 from search_space.component import Size
-from search_space.feature_sizes import LAYER_DOWNSAMPLES
+from search_space.feature_sizes import is_transition
 from search_space.registry import BLOCKS, HEADS, STEMS, TRANSITIONS
 
 
@@ -45,7 +45,7 @@ def build_stage(stage: StageArch, in_chs: int, input_size: Size) -> tuple[nn.Seq
         "pool" if stage.downsample == "pool" else "conv",
         input_size,
     )
-    if stage.downsample in LAYER_DOWNSAMPLES and (stride > 1 or in_chs != stage.width):
+    if is_transition(stage.downsample) and (stride > 1 or in_chs != stage.width):
         transition = TRANSITIONS.get(stage.downsample)
         norm, eps = options.get("norm", "layer"), options.get("norm_eps")
         layers.append(transition(in_chs, stage.width, stride, norm=norm, eps=eps))

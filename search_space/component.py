@@ -48,7 +48,8 @@ class Stem(nn.Module):
 
     @classmethod
     def check(cls, *, out_chs: int, input_size: Size, options: dict[str, Any]) -> list[str]:
-        """Problems with one concrete combination of options (empty when it builds)."""
+        """Problems with one concrete combination of options, each "KEY: why" (empty when
+        it builds)."""
         return []
 
 
@@ -100,3 +101,9 @@ class Head(nn.Module):
 
     NAME: ClassVar[str]
     OPTIONS: ClassVar[dict[str, Option]] = {}
+
+    @classmethod
+    def check(cls, *, in_chs: int, tokens: bool, options: dict[str, Any]) -> list[str]:
+        """Problems with one concrete combination of options, for features `in_chs` wide
+        (a token sequence when `tokens`), each "KEY: why"; empty when it builds and runs."""
+        return []

@@ -7,18 +7,23 @@ from typing import Any
 from search_space.combinations import option_combinations, type_names
 from search_space.component import Size
 from search_space.registry import BLOCKS, STEMS, TRANSITIONS
-from search_space.space import SearchSpace
+from search_space.space import BLOCK_DOWNSAMPLES, SearchSpace
 
-LAYER_DOWNSAMPLES = (
-    "norm_conv",
-    "patch_merge",
-    "conv",
-)  # a layer of its own before the stage's blocks
+
+def downsample_modes() -> tuple[str, ...]:
+    """Every valid ``downsample``: the first block's own modes, then each registered
+    transition (a layer of its own before the stage's blocks), plug-ins included."""
+    return (*BLOCK_DOWNSAMPLES, *TRANSITIONS.names())
+
+
+def is_transition(downsample: str) -> bool:
+    """True when `downsample` is a layer of its own rather than the first block's stride."""
+    return downsample not in BLOCK_DOWNSAMPLES and downsample in TRANSITIONS
 
 
 def stage_output_size(block: str, size: Size, stride: int, downsample: str) -> Size:
     """Size after a stage whose first block (or transition layer) has stride `stride`."""
-    if downsample in LAYER_DOWNSAMPLES and stride > 1:
+    if is_transition(downsample) and stride > 1:
         return TRANSITIONS.get(downsample).output_size(size, stride)
     return BLOCKS.get(block).output_size(size, stride)
 

@@ -22,7 +22,14 @@ def size_problems(space: Any) -> list[str]:
     batch = _batch_size(space.run_config)
     params, largest_map = 0, 0
     for arch in largest_candidates(space):
-        arch_params, arch_map = measure_on_meta(arch)
+        try:
+            arch_params, arch_map = measure_on_meta(arch)
+        except (RuntimeError, ValueError) as error:  # torch refused a shape: one line
+            why = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            return [
+                f"the candidate {arch.summary()!r} cannot run an image "
+                f"({type(error).__name__}: {why[:200]}); change the widths or options it uses"
+            ]
         params = max(params, arch_params)
         largest_map = max(largest_map, arch_map)
     problems = []

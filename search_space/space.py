@@ -31,7 +31,9 @@ STEM_KEYS = ("type", "width")
 STAGE_KEYS = ("block", "depth", "width", "stride", "downsample")
 HEAD_KEYS = ("type",)
 STAGE_DEFAULTS: dict[str, Any] = {"stride": 1, "downsample": "block"}
-DOWNSAMPLES = ("block", "pool", "norm_conv", "patch_merge", "conv")
+# Downsample modes the first block carries out itself; every other mode is a registered
+# transition (search_space/transitions/, or a plug-in's @register_transition).
+BLOCK_DOWNSAMPLES = ("block", "pool")
 
 
 @dataclass(frozen=True)

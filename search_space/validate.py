@@ -19,10 +19,10 @@ import search_space.transitions  # noqa: F401  (registers every component)
 from search_space.combinations import option_combinations, type_names
 from search_space.component import Size
 from search_space.errors import SpaceError, describe, did_you_mean, one_of
-from search_space.feature_sizes import stage_input_sizes
+from search_space.feature_sizes import downsample_modes, is_transition, stage_input_sizes
 from search_space.params import FloatRange, IntRange, Param
-from search_space.registry import BLOCKS, HEADS, STEMS, TRANSITIONS, Registry
-from search_space.space import DOWNSAMPLES, HEAD_KEYS, STAGE_KEYS, STEM_KEYS, SearchSpace
+from search_space.registry import BLOCKS, HEADS, STEMS, Registry
+from search_space.space import HEAD_KEYS, STAGE_KEYS, STEM_KEYS, SearchSpace
 
 MAX_PROBLEMS_PER_CHECK = 2  # one bad pair is enough to show; more would bury the other lines
 
@@ -123,16 +123,20 @@ def _check_stage_numbers(path: str, stage: dict[str, Param]) -> list[str]:
                 problems.append(
                     f"{path}.{key}: {describe(value)} must be an integer from {low} to {high:,}"
                 )
+    modes = downsample_modes()
     for value in stage["downsample"].values() if "downsample" in stage else []:
-        if value not in DOWNSAMPLES:
+        if not isinstance(value, str) or value not in modes:
             problems.append(
                 f"{path}.downsample: unknown mode {describe(value)}"
-                f"{did_you_mean(value, DOWNSAMPLES)}; choose {one_of(DOWNSAMPLES)}"
+                f"{did_you_mean(value, modes)}; choose {one_of(modes)}"
             )
     return problems
 
 
 def _check_sizes_and_combinations(space: SearchSpace) -> list[str]:
+    problems = _check_stem(space)
+    if problems:
+        return problems
     sizes, tokens, problems = stage_input_sizes(space)
     if problems:
         return problems
@@ -159,7 +163,7 @@ def _check_stage_blocks(
             for width, stride, size, mode in itertools.product(
                 stage["width"].values(), strides, sorted(input_sizes), downsamples
             ):
-                block_stride = 1 if mode in TRANSITIONS.names() else stride
+                block_stride = 1 if is_transition(mode) else stride
                 for problem in cls.check(
                     in_chs=in_chs,
                     out_chs=width,
@@ -194,15 +198,37 @@ def _token_problems(path: str, name: str, cls: Any, stage: dict, strides: list) 
     return []
 
 
+def _check_stem(space: SearchSpace) -> list[str]:
+    """Every stem type and option combination with the stem's own `check` ("KEY: why")."""
+    start = (space.input.resolution, space.input.resolution)
+    problems = []
+    for name in type_names(space.stem, "type"):
+        cls = STEMS.get(name)
+        for options in option_combinations(cls, space.stem, cls.OPTIONS):
+            for width in space.stem["width"].values():
+                found = cls.check(out_chs=width, input_size=start, options=options)
+                if found:
+                    problems.append(f"stem.{found[0]}")
+                    break
+            if len(set(problems)) >= MAX_PROBLEMS_PER_CHECK:
+                return problems
+    return problems
+
+
 def _check_head(space: SearchSpace, tokens: bool) -> list[str]:
+    """Every head type and option combination against every width the last stage may
+    take; a head's problems read "KEY: why", and the first of each combination is shown."""
     problems = []
     for name in type_names(space.head, "type", "classifier"):
         cls = HEADS.get(name)
-        checker = getattr(cls, "check", None)
         for options in option_combinations(cls, space.head, cls.OPTIONS):
-            for problem in checker(options=options, tokens=tokens) if checker else []:
-                problems.append(f"head: {problem}")
-                break
+            for width in space.stages[-1]["width"].values():
+                found = cls.check(in_chs=width, tokens=tokens, options=options)
+                if found:
+                    problems.append(f"head.{found[0]}")
+                    break
+            if len(set(problems)) >= MAX_PROBLEMS_PER_CHECK:
+                return problems
     return problems
 
 

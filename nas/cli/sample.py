@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from evaluators.flops import count_flops
 from nas.console import human, print_json
@@ -41,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
                     "summary": a.summary(),
                     "params": p,
                     "flops": f,
-                    "architecture": a.to_dict(),
+                    "architecture": _document(a),
                 }
                 for a, p, f in samples
             ]
@@ -55,8 +56,27 @@ def run(args: argparse.Namespace) -> int:
             f"# params: {params:,} ({human(params)})"
             + (f", FLOPs: {flops:,.0f} ({human(flops)}, 1 multiply-add = 1 FLOP)" if flops else "")
         )
-        print(arch.to_yaml(), end="")
+        print(_yaml(_document(arch)), end="")
     return 0
+
+
+def _document(arch: Any) -> dict[str, Any]:
+    """The architecture as a fixed space file, with `plugins:` naming the plug-in modules
+    its components come from, so the printed YAML reloads."""
+    from search_space.plugins import needed_plugins
+
+    document = arch.to_dict()
+    plugins = needed_plugins(arch)
+    if not plugins:
+        return document
+    return {"name": document.pop("name"), "plugins": plugins, **document}
+
+
+def _yaml(document: dict[str, Any]) -> str:
+    import yaml
+
+    # one flow mapping per stage, as Architecture.to_yaml writes it
+    return yaml.safe_dump(document, sort_keys=False, default_flow_style=None, width=1000)
 
 
 def raise_bad_count(count: int) -> None:

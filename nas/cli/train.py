@@ -97,16 +97,31 @@ def run(args: argparse.Namespace) -> int:
 
 def _configs(arch: Any, args: argparse.Namespace) -> tuple[Any, Any]:
     from evaluators.config import DataConfig, TrainConfig
+    from nas.engine.overrides import check_run_setting
+    from search_space.errors import SpaceError
 
     sections = {
         "data": dict(arch.run_config.get("data") or {}),
         "train": dict(arch.run_config.get("train") or {}),
     }
+    problems = []  # every bad flag at once, each under its own name
     for attribute, (section, key) in _OVERRIDES.items():
         value = getattr(args, attribute)
-        if value is not None:
-            sections[section][key] = value
+        if value is None:
+            continue
+        try:
+            check_run_setting(section, key, value, _flag(attribute))
+        except SpaceError as error:
+            problems += error.problems
+        sections[section][key] = value
+    if problems:
+        raise SpaceError(problems)
     return DataConfig.from_dict(sections["data"]), TrainConfig.from_dict(sections["train"])
+
+
+def _flag(attribute: str) -> str:
+    """The flag the user typed for an `args` attribute."""
+    return "--no-augment" if attribute == "augment" else "--" + attribute.replace("_", "-")
 
 
 def _progress(epochs: int):

@@ -55,18 +55,20 @@ def ray_session(
     address: str | None,
     target: str | None = None,
     *,
-    resume_hint: str = "",
+    resume_command: str = "nas search --resume --output RUN",
     verbose: bool = False,
 ) -> Iterator[ClusterWatch | None]:
     """Ray for the duration of the search; a Ray started here is shut down after.
 
     `target` is `check_address(address)` (asked here when not given). With an address,
     yields the watch on that cluster (`on_abandon` may be set: it runs when the search
-    cannot stop by itself after the cluster went away).
+    cannot stop by itself after the cluster went away). `resume_command` continues this
+    run; the message of a lost cluster shows it.
     """
     target = target or check_address(address)
     started = _init_ray(target, address, verbose)
-    watch = ClusterWatch(target, _lost_message(address, target, resume_hint)) if target else None
+    lost = lost_cluster_message(address, target, resume_command) if target else ""
+    watch = ClusterWatch(target, lost) if target else None
     try:
         yield watch
     except KeyboardInterrupt:  # the watch interrupts the search when the cluster is gone
@@ -84,11 +86,15 @@ def ray_session(
         raise SpaceError(watch.message)
 
 
-def _lost_message(address: str | None, target: str, resume_hint: str) -> str:
+def lost_cluster_message(address: str | None, target: str, resume_command: str) -> str:
+    """The one line a search ends with when its cluster stops answering. A resume reuses
+    the stored address, so the line also says how to continue on this machine instead
+    (``--address local``: Ray in the resuming process)."""
     shown = target if address == target else f"{address} ({target})"
     return (
         f"--address {shown}: the Ray cluster stopped answering during the search; the "
-        f"trials finished so far are saved; {resume_hint}"
+        f"trials finished so far are saved; continue with: {resume_command} once the "
+        f"cluster answers again, or on this machine with: {resume_command} --address local"
     )
 
 

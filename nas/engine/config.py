@@ -10,7 +10,7 @@ the study that was started. Every problem names its key path and is one line.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,13 @@ class ExperimentConfig:
     run_dir: Path
     resume: bool = False
     notes: list[str] = field(default_factory=list)  # remarks for the user (stderr)
+    # "section.key" -> the flag (or keyword) that gave it; absent: the space file's value
+    given_as: dict[str, str] = field(default_factory=dict)
+
+    def setting_label(self, section: str, key: str) -> str:
+        """Where the user gave a setting, for messages: ``--storage``, or
+        ``FILE: search.storage`` (the space file, or RUN/config.yaml on --resume)."""
+        return self.given_as.get(f"{section}.{key}") or f"{self.space.source}: {section}.{key}"
 
     def to_document(self) -> dict[str, Any]:
         """config.yaml: a valid space file with the resolved run sections."""
@@ -64,16 +71,31 @@ class ExperimentConfig:
 
 
 def resolve_experiment(
-    space_source: str | None, overrides: Mapping[str, Mapping[str, Any]], *, resume: bool = False
+    space_source: str | None,
+    overrides: Mapping[str, Mapping[str, Any]],
+    *,
+    resume: bool = False,
+    label: Callable[[str], str] = lambda name: "--" + name.replace("_", "-"),
 ) -> ExperimentConfig:
     """The experiment from a space file (None: the bundled demo) and command-line overrides.
 
     `overrides` holds only the flags given, as {"data": {...}, "train": {...}, "search": {...}}.
     With `resume`, the run folder's config.yaml is the base and only RESUMABLE search
-    settings may differ from it.
+    settings may differ from it. `label(name)` names a given setting in messages (the
+    flag by default; ``name=`` for the Python API).
     """
-    if resume:
-        return _resume(space_source, overrides)
+    experiment = _resume(space_source, overrides) if resume else _start(space_source, overrides)
+    experiment.given_as = {
+        f"{section}.{key}": label("data" if (section, key) == ("data", "name") else key)
+        for section, values in overrides.items()
+        for key in values or {}
+    }
+    return experiment
+
+
+def _start(
+    space_source: str | None, overrides: Mapping[str, Mapping[str, Any]]
+) -> ExperimentConfig:
     from search_space import load_space
     from search_space.loader import read_yaml, resolve
 

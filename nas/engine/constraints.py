@@ -8,9 +8,10 @@ and "twice too many params" weigh the same; <= 0 means satisfied (Optuna's conve
 
 from __future__ import annotations
 
+import functools
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,34 +47,52 @@ def parse_constraint_text(text: str, path: str = "--constraint") -> Constraint:
     if not match:
         raise SpaceError(f"{path}: {text!r} is not METRIC<=VALUE or METRIC>=VALUE, e.g. flops<=2e7")
     metric, operator, number = match.groups()
-    return _constraint(metric, _number(number, f"{path} {text!r}"), operator.startswith("<"), path)
+    return _constraint(metric, number, operator.startswith("<"), path, f"{path} {text!r}")
 
 
 def parse_constraints(spec: Any, path: str = "search.constraints") -> list[Constraint]:
-    """YAML {flops: {max: 2e7}, params: {max: 1e6}} (or {flops: 2e7}, or a list of texts)."""
+    """YAML {flops: {max: 2e7}, params: {max: 1e6}} (or {flops: 2e7}, or a list of texts).
+
+    Every bad constraint is reported at once, one line each.
+    """
     if spec is None:
         return []
     if isinstance(spec, str):
         spec = [spec]
     if isinstance(spec, Sequence):
-        return _unique([parse_constraint_text(item, path) for item in spec], path)
-    if not isinstance(spec, Mapping):
+        parsers = [functools.partial(parse_constraint_text, item, path) for item in spec]
+    elif isinstance(spec, Mapping):
+        parsers = _mapping_parsers(spec, path)
+    else:
         raise SpaceError(f"{path}: expected a mapping like {{flops: {{max: 2.0e7}}}}, got {spec!r}")
-    constraints = []
+    constraints, problems = [], []
+    for parse in parsers:
+        try:
+            constraints.append(parse())
+        except SpaceError as error:
+            problems += error.problems
+    problems += _doubled(constraints, path)
+    if problems:
+        raise SpaceError(problems)
+    return constraints
+
+
+def _mapping_parsers(spec: Mapping, path: str) -> list[Callable[[], Constraint]]:
+    """One parser per (metric, side) of the YAML mapping form."""
+    parsers = []
     for metric, bounds in spec.items():
         where = f"{path}.{metric}"
-        if not isinstance(bounds, Mapping):
-            bounds = {"max": bounds}
-        for side, value in bounds.items():
-            if side not in ("max", "min"):
-                raise SpaceError(
-                    f"{where}.{side}: unknown bound{did_you_mean(side, ('max', 'min'))}"
-                    "; use max or min"
-                )
-            constraints.append(
-                _constraint(str(metric), _number(value, f"{where}.{side}"), side == "max", where)
-            )
-    return _unique(constraints, path)
+        for side, value in (bounds if isinstance(bounds, Mapping) else {"max": bounds}).items():
+            parsers.append(functools.partial(_bound, str(metric), side, value, where))
+    return parsers
+
+
+def _bound(metric: str, side: Any, value: Any, where: str) -> Constraint:
+    if side not in ("max", "min"):
+        raise SpaceError(
+            f"{where}.{side}: unknown bound{did_you_mean(side, ('max', 'min'))}; use max or min"
+        )
+    return _constraint(metric, value, side == "max", where, f"{where}.{side}")
 
 
 def merge(base: Sequence[Constraint], overrides: Sequence[Constraint]) -> list[Constraint]:
@@ -110,14 +129,23 @@ def broken(constraints: Sequence[Constraint], metrics: Mapping[str, float]) -> l
     return reasons
 
 
-def _constraint(metric: str, bound: float, upper: bool, path: str) -> Constraint:
+def _constraint(metric: str, raw_bound: Any, upper: bool, path: str, bound_path: str) -> Constraint:
+    """Both the metric and the bound are checked, so one line names each problem."""
+    problems = []
     if metric not in CONSTRAINABLE:
-        raise SpaceError(
+        problems.append(
             f"{path}: cannot constrain {metric!r}{did_you_mean(metric, CONSTRAINABLE)}"
             f" before training; constrain one of {', '.join(CONSTRAINABLE)}"
         )
-    if bound <= 0:
-        raise SpaceError(f"{path}: the bound {bound:g} on {metric} must be positive")
+    try:
+        bound = _number(raw_bound, bound_path)
+    except SpaceError as error:
+        problems += error.problems
+    else:
+        if bound <= 0:
+            problems.append(f"{path}: the bound {bound:g} on {metric} must be positive")
+    if problems:
+        raise SpaceError(problems)
     return Constraint(metric, bound, upper)
 
 
@@ -131,9 +159,7 @@ def _number(value: Any, path: str) -> float:
     return number
 
 
-def _unique(constraints: list[Constraint], path: str) -> list[Constraint]:
+def _doubled(constraints: list[Constraint], path: str) -> list[str]:
     keys = [c.key() for c in constraints]
     doubled = sorted({k for k in keys if keys.count(k) > 1})
-    if doubled:
-        raise SpaceError(f"{path}: more than one bound for {', '.join(doubled)}")
-    return constraints
+    return [f"{path}: more than one bound for {', '.join(doubled)}"] if doubled else []

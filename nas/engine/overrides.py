@@ -60,7 +60,7 @@ def overrides_from_settings(
             if section == "search":
                 check_setting(key, value, label(name))
             else:
-                _check_run_setting(section, key, value, label(name))
+                check_run_setting(section, key, value, label(name))
         except SpaceError as error:
             problems += error.problems
         overrides[section][key] = value
@@ -69,16 +69,20 @@ def overrides_from_settings(
     return overrides
 
 
-def _check_run_setting(section: str, key: str, value: Any, label: str) -> None:
-    """A data/train setting checked by its section's rules, each problem named by `label`
-    (the flag or keyword the user wrote, not the YAML path)."""
+def check_run_setting(section: str, key: str, value: Any, label: str) -> None:
+    """A data/train setting checked by its section's rules (and the dataset name and device
+    spelling, as `nas validate` checks them), each problem named by `label` (the flag or
+    keyword the user wrote, not the YAML path). Used by `nas search` and `nas train`."""
     from evaluators.config import DataConfig, TrainConfig
     from evaluators.datasets import dataset_info
+    from nas.engine.settings import check_device_spelling
 
     try:
-        (DataConfig if section == "data" else TrainConfig).from_dict({key: value}, section)
+        config = (DataConfig if section == "data" else TrainConfig).from_dict({key: value}, section)
         if (section, key) == ("data", "name"):
             dataset_info(value)
+        if (section, key) == ("train", "device"):
+            check_device_spelling(config)
     except SpaceError as error:
         raise SpaceError(
             [line.replace(f"{section}.{key}:", f"{label}:", 1) for line in error.problems]

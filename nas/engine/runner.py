@@ -84,9 +84,11 @@ def run_search(
         if needs_training(experiment.search.objectives):
             check_data(experiment)
         # Ray's driver prints worker deaths on stdout; each is recorded in its trial instead.
-        hint = f"continue with: nas search --resume --output {experiment.run_dir}"
+        resume = f"nas search --resume --output {experiment.run_dir}"
         notices = contextlib.nullcontext() if verbose else raylet_notices_dropped()
-        session = ray_session(experiment.search.address, target, resume_hint=hint, verbose=verbose)
+        session = ray_session(
+            experiment.search.address, target, resume_command=resume, verbose=verbose
+        )
         with notices, session as watch:
             resources = plan_resources(experiment.search)
             if on_start is not None:

@@ -239,7 +239,7 @@ def validate_run_config(run_config: Mapping[str, Any], source: str) -> None:
     problems = []
     checks = (
         ("data", DataConfig.from_dict, _known_dataset),
-        ("train", TrainConfig.from_dict, _device_spelling),
+        ("train", TrainConfig.from_dict, check_device_spelling),
         ("search", SearchConfig.from_dict, None),
     )
     for section, build, check in checks:
@@ -259,7 +259,7 @@ def _known_dataset(data: DataConfig) -> None:
     dataset_info(data.name)
 
 
-def _device_spelling(train: TrainConfig) -> None:
+def check_device_spelling(train: TrainConfig) -> None:
     """The spelling only: whether CUDA is there is known where the trial runs."""
     from evaluators.device import _DEVICE_PATTERN
 

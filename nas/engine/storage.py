@@ -30,7 +30,9 @@ DRIVERS = {
 class StorageChoice:
     url: str  # what Optuna opens (the driver made explicit)
     study_name: str
-    label: str  # how the user gave it, for messages: "--storage URL" or the study.db path
+    # how the user gave it, for messages: "--storage URL", "FILE: search.storage URL" (from
+    # the space file) or the study.db path
+    label: str
 
 
 def check_storage(experiment: Any) -> StorageChoice:
@@ -42,7 +44,7 @@ def check_storage(experiment: Any) -> StorageChoice:
         names = _sqlite_studies(path, label, experiment.resume)
         url = f"sqlite:///{path}"
     else:
-        label = f"--storage {search.storage}"
+        label = f"{experiment.setting_label('search', 'storage')} {search.storage}"
         url = _with_driver(search.storage, label)
         names = _studies(url, label, experiment.resume)
     name = search.study_name or _run_study_name(run_dir, names) or run_dir.name

@@ -64,7 +64,7 @@ class BottleneckBlock(Block):
         self.branch = nn.Sequential(
             ConvNormAct(in_chs, mid, 1, norm=norm, act=act),
             ConvNormAct(mid, mid, kernel, stride, norm=norm, act=act, groups=groups),
-            SqueezeExcite(mid, round(se * in_chs), "relu") if se > 0 else nn.Identity(),
+            SqueezeExcite(mid, max(1, round(se * in_chs)), "relu") if se > 0 else nn.Identity(),
             ConvNormAct(mid, out_chs, 1, norm=norm, act=None),
         )
         self.drop_path = DropPath()

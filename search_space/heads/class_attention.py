@@ -38,9 +38,9 @@ class ClassAttentionHead(Head):
 
     def __init__(self, in_chs: int, num_classes: int, **options: Any):
         super().__init__()
-        problems = self.width_problems(in_chs, options)
-        if problems:
-            raise SpaceError(f"head: {problems[0]}")
+        problems = self.check(in_chs=in_chs, tokens=False, options=options)
+        if problems:  # validation refuses these first; this guards a model built by hand
+            raise SpaceError([f"head.{problem}" for problem in problems])
         self.class_token = nn.Parameter(torch.zeros(1, 1, in_chs))
         nn.init.trunc_normal_(self.class_token, std=0.02)
         self.blocks = nn.ModuleList(
@@ -51,13 +51,14 @@ class ClassAttentionHead(Head):
         self.fc = nn.Linear(in_chs, num_classes)
 
     @classmethod
-    def check(cls, *, tokens: bool, options: dict[str, Any]) -> list[str]:
-        return []
-
-    @classmethod
-    def width_problems(cls, width: int, options: dict[str, Any]) -> list[str]:
-        if width % options["heads"]:
-            return [f"width {width} is not divisible by heads {options['heads']}"]
+    def check(cls, *, in_chs: int, tokens: bool, options: dict[str, Any]) -> list[str]:
+        """The class token is `in_chs` wide (the last stage's width) and split into heads."""
+        heads = options["heads"]
+        if in_chs % heads:
+            return [
+                f"heads: {heads} does not divide the last stage's width {in_chs}; "
+                "choose heads that divide every width that stage may take"
+            ]
         return []
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -11,7 +11,7 @@ from search_space.component import Head
 from search_space.errors import SpaceError
 from search_space.layers.acts import make_act
 from search_space.layers.conv import ConvNormAct
-from search_space.layers.norms import make_norm
+from search_space.layers.norms import group_count, make_norm
 from search_space.options import ACTS, Option, norm_eps_option, norm_option
 from search_space.registry import register_head
 
@@ -73,13 +73,20 @@ class ClassifierHead(Head):
         self.fc = nn.Linear(width or in_chs, num_classes)
 
     @classmethod
-    def check(cls, *, tokens: bool, options: dict[str, Any]) -> list[str]:
+    def check(cls, *, in_chs: int, tokens: bool, options: dict[str, Any]) -> list[str]:
         """Problems with pooling; `tokens` is whether the features are a token sequence."""
         problems = []
         if options["pool"] == "token" and not tokens:
-            problems.append("pool 'token' needs a stem with class_token: true")
-        if tokens and (options["conv"] or options["norm_position"] == "map"):
-            problems.append("conv and norm_position 'map' need a feature map, not class tokens")
+            problems.append("pool: 'token' needs a stem with class_token: true")
+        if tokens and options["conv"]:
+            problems.append(f"conv: {options['conv']} needs a feature map, not class tokens")
+        if tokens and options["norm_position"] == "map":
+            problems.append("norm_position: 'map' needs a feature map, not class tokens")
+        if _single_value_groups(in_chs, options):
+            problems.append(
+                f"norm: {options['norm']!r} on the pooled {in_chs}-wide vector puts one value "
+                "in each group, which normalizes to 0; use layer, or norm_position: map"
+            )
         return problems
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -102,3 +109,13 @@ def _before_pool(in_chs: int, options: dict[str, Any]) -> tuple[nn.Module, int]:
         norm = make_norm(options["norm"], in_chs, eps=options["norm_eps"])
         return nn.Sequential(norm, make_act(options["act"])), in_chs
     return nn.Identity(), in_chs
+
+
+def _single_value_groups(in_chs: int, options: dict[str, Any]) -> bool:
+    """Group norm of the pooled vector (no conv) with one channel per group."""
+    if options["conv"] or options["norm_position"] != "pooled":
+        return False
+    if options["norm"] not in ("group", "group1"):
+        return False
+    groups = 1 if options["norm"] == "group1" else group_count(in_chs)
+    return in_chs == groups

@@ -83,9 +83,15 @@ class PatchifyStem(Stem):
 
     @classmethod
     def check(cls, *, out_chs: int, input_size: Size, options: dict[str, Any]) -> list[str]:
+        patch, kernel = options["patch"], options.get("kernel")
+        if kernel is not None and kernel < patch:  # the padding would be negative
+            return [
+                f"kernel: {kernel} is smaller than patch {patch}, so pixels between patches "
+                "would be skipped; use null (= patch) or a kernel of at least the patch"
+            ]
         size = cls.output_size(input_size, options)
         if min(size) < 1:
-            return [f"kernel {options.get('kernel')} is larger than the padded input"]
+            return [f"kernel: {kernel} is larger than the padded input"]
         return []
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -191,3 +191,96 @@ def test_search_export_and_reload_in_a_fresh_process(nas, plugin_dir: Path) -> N
     )
     assert fresh.returncode == 0, fresh.stderr
     assert torch.equal(torch.tensor(json.loads(fresh.stdout)), expected.detach())
+
+
+def _register_floor_pool_transition() -> type:
+    """A transition registered by the test: average pool (floor size, unlike every bundled
+    transition's ceil) and a 1x1 conv with bias."""
+    from torch import nn
+
+    from search_space.component import Transition
+    from search_space.registry import register_transition
+
+    @register_transition("floor_pool")
+    class FloorPool(Transition):
+        def __init__(self, in_chs, out_chs, stride, *, norm, eps=None):
+            super().__init__()
+            self.pool = nn.AvgPool2d(stride)  # floor(H / stride), no padding
+            self.proj = nn.Conv2d(in_chs, out_chs, 1)
+
+        @classmethod
+        def output_size(cls, input_size, stride):
+            return (input_size[0] // stride, input_size[1] // stride)
+
+        def forward(self, x):
+            return self.proj(self.pool(x))
+
+    return FloorPool
+
+
+def test_a_plugin_transition_validates_counts_and_builds(nas, write_space) -> None:
+    document = {
+        "name": "floored",
+        "input": {"channels": 1, "resolution": 28, "classes": 10},
+        "stem": {"type": "conv", "width": 8, "stride": 1},
+        "stages": [
+            {"block": "resnet", "depth": 1, "width": 16, "stride": 3, "downsample": "floor_pool"},
+        ],
+    }
+    path = write_space(document)
+    unknown = nas("validate", path)
+    assert unknown.code == 2 and "unknown mode 'floor_pool'" in unknown.err
+    transition = _register_floor_pool_transition()
+    result = nas("validate", path)
+    assert result.code == 0, result.err
+    misspelt = nas(
+        "validate",
+        write_space(
+            {**document, "stages": [{**document["stages"][0], "downsample": "floor_pol"}]},
+            "misspelt.yaml",
+        ),
+    )
+    assert "did you mean 'floor_pool'?" in misspelt.err  # the choices come from the registry
+
+    from search_space import build_model, load_space, sample_architectures
+    from search_space.feature_sizes import architecture_sizes
+
+    arch = sample_architectures(load_space(path), 1, seed=0)[0]
+    model = build_model(arch)
+    layer = model.stages[0][0]
+    assert type(layer) is transition
+    assert sum(p.numel() for p in layer.parameters()) == 8 * 16 + 16  # 1x1 conv 8->16, bias
+    # 28 // 3 = 9 (the bundled ceil would say 10): the counted size is the plug-in's own
+    assert architecture_sizes(arch) == [(28, 28), (9, 9)]
+    features = model.forward_features(torch.zeros(1, 1, 28, 28))
+    assert tuple(features.shape) == (1, 16, 9, 9)
+
+
+def test_a_sampled_plugin_architecture_names_its_plugin_and_reloads_elsewhere(
+    nas, plugin_dir: Path
+) -> None:
+    module = _module(plugin_dir)
+    document = _space([f"{module}.py"])
+    document["stages"][0]["block"] = module
+    space = plugin_dir / "space.yaml"
+    space.write_text(yaml.safe_dump(document))
+    result = nas("sample", space, "--seed", "3", "--no-flops")
+    assert result.code == 0, result.err
+    printed = yaml.safe_load(result.out)
+    assert printed["plugins"] == [module]
+    sampled = plugin_dir / "sampled.yaml"
+    sampled.write_text(result.out)
+    params = int(result.out.split("# params: ")[1].split(" ")[0].replace(",", ""))
+    # A fresh process has not imported the plug-in: only `plugins:` can make this load.
+    code = (
+        "from search_space import build_model, count_params, load_architecture\n"
+        f"print(count_params(build_model(load_architecture({str(sampled)!r}))))"
+    )
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
+    fresh = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert fresh.returncode == 0, fresh.stderr
+    assert int(fresh.stdout) == params
+    as_json = nas("sample", space, "--seed", "3", "--no-flops", "--json").json()
+    assert as_json[0]["architecture"]["plugins"] == [module]

@@ -242,8 +242,8 @@ def test_head_gives_logits_from_maps_and_tokens(name, norm, pre_logits):
 
 def test_token_pooling_needs_a_class_token_stem():
     cls = HEADS.get("classifier")
-    assert cls.check(tokens=False, options=defaults(cls, pool="token")) != []
-    assert cls.check(tokens=True, options=defaults(cls, pool="token")) == []
+    assert cls.check(in_chs=64, tokens=False, options=defaults(cls, pool="token")) != []
+    assert cls.check(in_chs=64, tokens=True, options=defaults(cls, pool="token")) == []
 
 
 @pytest.mark.parametrize("norm", NORMS)

@@ -169,3 +169,78 @@ def test_class_token_stem_rejects_windows_and_strides_in_attention(write_space):
 
 def test_token_pool_needs_a_class_token(write_space):
     assert "class_token: true" in problems_of(space_with(head={"pool": "token"}), write_space)
+
+
+# --- rules that once failed only when the model was built (or run on one image) ----------
+
+
+def _single_stage(block: dict, head: dict | None = None, stem: dict | None = None) -> dict:
+    return {
+        "name": "t",
+        "input": {"channels": 1, "resolution": 16, "classes": 10},
+        "stem": stem or {"type": "conv", "width": 8, "stride": 1},
+        "stages": [{"depth": 1, "stride": 2, **block}],
+        "head": head or {},
+    }
+
+
+def test_class_attention_heads_must_divide_every_last_stage_width(nas, write_space):
+    head = {"type": "class_attention", "heads": 4}
+    refused = nas(
+        "validate", write_space(_single_stage({"block": "resnet", "width": [32, 30]}, head))
+    )
+    assert refused.code == 2
+    assert refused.err.strip().split("space.yaml: ")[1] == (
+        "head.heads: 4 does not divide the last stage's width 30; "
+        "choose heads that divide every width that stage may take"
+    )
+    space = load_space(write_space(_single_stage({"block": "resnet", "width": [32, 64]}, head)))
+    from search_space import build_model, sample_architectures
+
+    for arch in sample_architectures(space, 4, seed=0):  # 32 and 64: 4 heads of 8 or 16
+        assert build_model(arch).head.blocks[0].attn.heads == 4
+
+
+def test_a_patch_stem_kernel_smaller_than_its_patch_is_refused(write_space):
+    stem = {"type": "patchify", "width": 8, "patch": 4, "kernel": 2}  # padding -1
+    text = problems_of(_single_stage({"block": "resnet", "width": 8}, stem=stem), write_space)
+    assert text.endswith(
+        "stem.kernel: 2 is smaller than patch 4, so pixels between patches "
+        "would be skipped; use null (= patch) or a kernel of at least the patch"
+    )
+
+
+def test_group_norm_of_a_pooled_vector_needs_more_than_one_value_per_group(write_space):
+    # group norm splits C channels into gcd(32, C) groups: 16 -> 16 groups of 1 value,
+    # 48 -> 16 groups of 3 values
+    head = {"norm": "group"}
+    text = problems_of(_single_stage({"block": "resnet", "width": 16}, head), write_space)
+    assert "head.norm: 'group' on the pooled 16-wide vector puts one value in each group" in text
+    load_space(write_space(_single_stage({"block": "resnet", "width": 48}, head)))
+
+
+def test_a_tiny_squeeze_excite_ratio_keeps_one_channel(write_space):
+    import torch
+
+    from search_space import build_model, sample_architectures
+
+    block = {"block": "bottleneck", "width": 32, "se": 0.01}  # round(0.01 * 8) = 0 channels
+    arch = sample_architectures(load_space(write_space(_single_stage(block))), 1)[0]
+    model = build_model(arch)
+    squeeze = model.stages[0][0].branch[2]
+    assert squeeze.reduce.out_channels == 1
+    assert model(torch.zeros(2, 1, 16, 16)).shape == (2, 10)
+
+
+def test_a_candidate_torch_cannot_run_is_one_line_not_a_traceback(nas, write_space):
+    # a 1-channel conv head with group norm on a 1x1 map: one value per group per image
+    document = _single_stage(
+        {"block": "resnet", "width": 8, "stride": 16}, {"conv": 1, "norm": "group"}
+    )
+    result = nas("validate", write_space(document))
+    assert result.code == 2 and "Traceback" not in result.err
+    lines = result.err.strip().splitlines()
+    assert (
+        len(lines) == 1
+        and "cannot run an image (ValueError: Expected more than 1 value" in lines[0]
+    )

@@ -39,12 +39,28 @@ def test_human_output_goes_to_stdout_and_weights_can_be_saved(nas, write_space, 
     ("flags", "message"),
     [
         (["--data", "cifar"], "did you mean 'cifar10'?"),
-        (["--epochs", "0"], "train.epochs: 0 must be at least 1"),
+        (["--epochs", "0"], "error: --epochs: 0 must be at least 1"),
         (["--data", "cifar10", "--data-root", "/nonexistent"], "set data.root"),
-        (["--device", "gpu"], "train.device: 'gpu' is not a device"),
+        (["--device", "gpu"], "error: --device: 'gpu' is not a device"),
     ],
 )
 def test_user_errors_exit_2_with_one_line(nas, write_space, flags: list[str], message: str) -> None:
     result = nas("train", write_space(ARCH), *flags, "--json")
     assert result.code == 2 and result.out == ""
     assert message in result.err and "Traceback" not in result.err
+
+
+def test_bad_flags_are_named_as_flags_all_at_once(nas, write_space) -> None:
+    flags = ["--epochs", "0", "--data", "nosuch", "--batch-size", "-1", "--limit", "1"]
+    result = nas("train", write_space(ARCH), *flags)
+    assert result.code == 2 and result.out == ""
+    lines = sorted(line.split("error: ", 1)[1] for line in result.err.strip().splitlines())
+    assert len(lines) == 4, result.err
+    assert lines[0] == "--batch-size: -1 must be at least 1"
+    assert lines[1].startswith("--data: unknown dataset 'nosuch'; choose one of")
+    assert lines[2] == "--epochs: 0 must be at least 1"
+    assert lines[3] == "--limit: 1 must be at least 2 (or null for all)"
+    # a bad value written in the file is still named by its key path
+    bad_file = write_space({**ARCH, "train": {**ARCH["train"], "epochs": 0}}, "bad.yaml")
+    from_file = nas("train", bad_file)
+    assert from_file.code == 2 and "train.epochs: 0 must be at least 1" in from_file.err

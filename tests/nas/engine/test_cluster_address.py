@@ -161,3 +161,33 @@ def test_ctrl_c_while_waiting_for_an_address_stops_at_once(write_space, tmp_path
 def _env() -> dict[str, str]:
     root = str(Path(__file__).resolve().parents[3])
     return {**os.environ, "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
+
+
+def test_the_lost_cluster_hint_resumes_on_this_machine(write_space, tmp_path) -> None:
+    """The hint's local command, parsed by the real parser, overrides the stored address."""
+    import shlex
+
+    from nas.cli import build_parser
+    from nas.cli.search import settings_from_args
+    from nas.engine.cluster import lost_cluster_message
+    from nas.engine.config import resolve_experiment
+    from nas.engine.overrides import overrides_from_settings
+    from nas.engine.study import config_yaml
+    from nas.runs import format as rf
+
+    run, address = tmp_path / "run", "127.0.0.1:6379"
+    search = {"address": address, "output": str(run)}
+    started = resolve_experiment(str(write_space(SPACE)), {"search": search})
+    run.mkdir()
+    (run / rf.CONFIG_FILE).write_text(config_yaml(started.to_document()))
+    stored = resolve_experiment(None, {"search": {"output": str(run)}}, resume=True)
+    assert stored.search.address == address  # a plain --resume would rejoin the lost cluster
+
+    message = lost_cluster_message(address, address, f"nas search --resume --output {run}")
+    command = message.split("or on this machine with: ")[1]
+    assert command == f"nas search --resume --output {run} --address local"
+    args = build_parser("search").parse_args(shlex.split(command)[1:])
+    overrides = overrides_from_settings(settings_from_args(args), lambda name: f"--{name}")
+    resumed = resolve_experiment(args.space, overrides, resume=args.resume)
+    assert resumed.resume and resumed.run_dir == run
+    assert resumed.search.address is None  # None: Ray started in this process (cluster.py)

@@ -130,6 +130,38 @@ def test_flag_constraints_replace_the_file_bound_of_the_same_metric_only() -> No
     assert sorted((c.metric, c.bound) for c in merged) == [("flops", 1e7), ("params", 1e6)]
 
 
+def test_every_bad_constraint_of_a_file_is_reported_at_once(nas, write_space) -> None:
+    constraints = {
+        "accuracy": {"max": 0.9},  # not known before training
+        "flops": {"max": -5},  # not positive
+        "params": {"most": 1e6},  # not max or min
+        "latency": "fast",  # two problems in one: the metric and the bound
+    }
+    result = nas("validate", write_space({**TINY, "search": {"constraints": constraints}}))
+    assert result.code == 2
+    lines = [line.split("space.yaml: ", 1)[1] for line in result.err.strip().splitlines()]
+    assert lines == [
+        "search.constraints.accuracy: cannot constrain 'accuracy' before training; "
+        "constrain one of flops, params",
+        "search.constraints.flops: the bound -5 on flops must be positive",
+        "search.constraints.params.most: unknown bound; use max or min",
+        "search.constraints.latency: cannot constrain 'latency' before training; "
+        "constrain one of flops, params",
+        "search.constraints.latency.max: 'fast' is not a finite number",
+    ]
+
+
+def test_every_bad_constraint_text_is_reported_at_once() -> None:
+    with pytest.raises(SpaceError) as caught:
+        parse_constraints(["flops=2e7", "flop<=1e6", "params<=1e6", "params<=2e6"], "--constraint")
+    assert caught.value.problems == [
+        "--constraint: 'flops=2e7' is not METRIC<=VALUE or METRIC>=VALUE, e.g. flops<=2e7",
+        "--constraint: cannot constrain 'flop' (did you mean 'flops'?) before training; "
+        "constrain one of flops, params",
+        "--constraint: more than one bound for params_max",
+    ]
+
+
 # --- the search: section ------------------------------------------------------------------
 
 

@@ -187,7 +187,7 @@ def test_a_lost_cluster_stops_the_search_with_a_resume_hint(nas, write_space, tm
     assert process.returncode == 2, err
     last = err.strip().splitlines()[-1]
     assert f"--address {head.address}" in last and "stopped answering" in last, err
-    assert f"nas search --resume --output {run}" in last
+    assert f"nas search --resume --output {run} --address local" in last
     assert "Traceback" not in err and "rpc_client" not in err and "gcs_client" not in err
     assert json.loads((run / rf.RUN_FILE).read_text())[rf.RUN_STATUS] == rf.INTERRUPTED
     saved = {t.number: t.values for t in _study(run).trials if t.state.name == "COMPLETE"}

@@ -62,3 +62,28 @@ def test_a_plain_postgresql_url_is_checked_before_ray(nas, tmp_path):
     assert line.startswith(f"nas search: error: --storage {url}")
     assert "pip install 'psycopg2-binary'" in line or "cannot open the database" in line
     assert not (tmp_path / "r").exists()
+
+
+def test_a_bad_storage_url_from_the_space_file_names_the_file_and_key(nas, write_space, tmp_path):
+    space = write_space({**SPACE, "search": {**SPACE.get("search", {}), "storage": "not a url"}})
+    result = nas("search", space, "--output", tmp_path / "r", "--trials", "1")
+    assert result.code == 2
+    line = result.err.strip().splitlines()[-1]
+    assert line == (
+        f"nas search: error: {space}: search.storage not a url: not a database URL; "
+        "e.g. sqlite:////abs/path/study.db or postgresql://user:password@host/db"
+    )
+    # the flag wins over the file, and is named as the flag
+    flagged = nas("search", space, "--storage", "nor this", "--output", tmp_path / "r")
+    assert "error: --storage nor this: not a database URL" in flagged.err
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_resumed_runs_stored_storage_names_its_config_yaml(nas, tmp_path):
+    run = _fake_run(tmp_path, b"")
+    stored = {**SPACE, "search": {**SPACE.get("search", {}), "storage": "still not a url"}}
+    (run / rf.CONFIG_FILE).write_text(yaml.safe_dump(stored, sort_keys=False))
+    result = nas("search", "--resume", "--output", run)
+    assert result.code == 2
+    config = run / rf.CONFIG_FILE
+    assert f"error: {config}: search.storage still not a url: not a database URL" in result.err
