@@ -241,6 +241,7 @@ def test_a_real_search_records_rungs_and_stops_by_pareto_rank(nas, write_space, 
     import pandas as pd
 
     from nas.runs import format as rf
+    from nas.runs.curves import expand_history
 
     space, run = write_space(TINY), tmp_path / "run"
     first = nas("search", space, "--trials", 4, "--seed", 1, "--output", run, "--json")
@@ -263,7 +264,7 @@ def test_a_real_search_records_rungs_and_stops_by_pareto_rank(nas, write_space, 
     )
     book = RungBook(Ladder(1, 3, 3), ACC_FLOPS)
     for trial in sorted(study.trials, key=lambda t: t.number):
-        epoch1 = trial.user_attrs[rf.ATTR_HISTORY][0]
+        epoch1 = expand_history(trial.user_attrs[rf.ATTR_HISTORY])[0]
         assert epoch1["epoch"] == 1
         flops = trial.user_attrs[rf.ATTR_METRICS]["flops"]
         expected = book.report(trial.number, 1, [epoch1["accuracy"], flops])
