@@ -73,6 +73,7 @@ class WindowAttention(nn.Module):
             # Per-window bias: windows join the heads axis, so attention stays 4-D (ONNX's
             # converter takes no other) and the bias broadcasts over images without a copy.
             q, k, v = (t.flatten(1, 2) for t in (q, k, v))  # (N, nW * heads, L, head_dim)
+            bias = bias.expand(-1, self.heads, -1, -1)  # a shift mask has one "head"
             bias = bias.flatten(0, 1).unsqueeze(0)  # (1, nW * heads, L, L)
         if self.proj_l is not None:
             if q.dim() == 5:  # per-window bias: one copy per image, windows image-major
