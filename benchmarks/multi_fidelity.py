@@ -15,8 +15,12 @@ The script prints, per seed, the full search's final hypervolume and compute, th
 compute MO-ASHA needed to first reach that hypervolume (or "not reached" with the
 hypervolume it ended at), their ratio, and whether the ratio meets the target of 1/3.
 
-    python benchmarks/multi_fidelity.py [--seeds 3] [--trials 12] [--epochs 9]
-        [--factor 2] [--grace 1] [--eta 3] [--limit IMAGES] [--space demo]
+It also prints each search's hypervolume after a third of the full search's compute, as
+a fraction of the goal: the anytime comparison behind the target.
+
+    python benchmarks/multi_fidelity.py [--seeds 3] [--trials 12] [--epochs 6]
+        [--factor 3] [--grace 1] [--eta 3] [--limit IMAGES] [--space demo]
+        [--schedulers mo_asha asha]
 """
 
 from __future__ import annotations
@@ -89,55 +93,101 @@ def curve(run: dict, reference: list[float], directions: list[str]) -> list[tupl
     return points
 
 
-def compare(args: argparse.Namespace, seed: int, folder: Path) -> dict:
+def reach(curve_points: list[tuple[int, float]], goal: float) -> int | None:
+    """Trial-epochs spent when the curve first reaches `goal` (None if it never does)."""
+    return next((spent for spent, volume in curve_points if volume >= goal - 1e-12), None)
+
+
+def volume_at(curve_points: list[tuple[int, float]], budget: float) -> float:
+    """The hypervolume of the complete trials finished within `budget` trial-epochs."""
+    return max((volume for spent, volume in curve_points if spent <= budget), default=0.0)
+
+
+def compare(args: argparse.Namespace, seed: int, folder: Path) -> list[dict]:
+    """One seed: the full search, then each scheduler's search; one row per scheduler."""
     full = search(args, seed, "none", args.trials, folder / f"full-{seed}")
-    fast = search(args, seed, "mo_asha", args.factor * args.trials, folder / f"mo-{seed}")
     reference, directions = full["reference"], full["directions"]
-    full_spent, goal = curve(full, reference, directions)[-1]
-    fast_curve = curve(fast, reference, directions)
-    reached = next((spent for spent, volume in fast_curve if volume >= goal - 1e-12), None)
-    stopped = sum(1 for r in fast["rows"] if r["state"] == "stopped_early")
-    return {
-        "seed": seed,
-        "full_hv": goal,
-        "full_epochs": full_spent,
-        "full_wall": full["wall"],
-        "mo_epochs_to_reach": reached,
-        "mo_final_hv": fast_curve[-1][1] if fast_curve else 0.0,
-        "mo_epochs": fast_curve[-1][0] if fast_curve else 0,
-        "mo_wall": fast["wall"],
-        "mo_stopped": stopped,
-        "mo_trials": len(fast["rows"]),
-        "ratio": reached / full_spent if reached is not None else None,
-    }
+    full_curve = curve(full, reference, directions)
+    full_spent, goal = full_curve[-1]
+    rows = []
+    for scheduler in args.schedulers:
+        fast = search(
+            args, seed, scheduler, args.factor * args.trials, folder / f"{scheduler}-{seed}"
+        )
+        fast_curve = curve(fast, reference, directions)
+        reached = reach(fast_curve, goal)
+        rows.append(
+            {
+                "seed": seed,
+                "scheduler": scheduler,
+                "full_hv": goal,
+                "full_epochs": full_spent,
+                "full_wall": full["wall"],
+                # anytime comparison: both searches' hypervolume after a third of the compute
+                "full_hv_at_target": volume_at(full_curve, TARGET * full_spent),
+                "mo_hv_at_target": volume_at(fast_curve, TARGET * full_spent),
+                "mo_epochs_to_reach": reached,
+                "mo_final_hv": fast_curve[-1][1] if fast_curve else 0.0,
+                "mo_epochs": fast_curve[-1][0] if fast_curve else 0,
+                "mo_wall": fast["wall"],
+                "mo_stopped": sum(1 for r in fast["rows"] if r["state"] == "stopped_early"),
+                "mo_complete": sum(1 for r in fast["rows"] if r["point"] is not None),
+                "mo_trials": len(fast["rows"]),
+                "ratio": reached / full_spent if reached is not None else None,
+            }
+        )
+    return rows
+
+
+HEADER = (
+    "seed  scheduler  full HV    full trial-epochs (wall s)  trial-epochs to reach  ratio"
+    "  HV at 1/3 (full, sched)  sched final HV, trial-epochs, stopped/complete/trials (wall s)"
+)
+
+
+def row_line(r: dict) -> str:
+    reach_text = r["mo_epochs_to_reach"] if r["mo_epochs_to_reach"] is not None else "not reached"
+    ratio = f"{r['ratio']:.3f}" if r["ratio"] is not None else "  n/a"
+    goal = r["full_hv"]
+    third = f"{r['full_hv_at_target'] / goal:.3f}, {r['mo_hv_at_target'] / goal:.3f}"
+    return (
+        f"{r['seed']:>4}  {r['scheduler']:<9}  {r['full_hv']:.4g}  {r['full_epochs']:>6} "
+        f"({r['full_wall']:6.1f})            {reach_text:>11}          {ratio}"
+        f"  {third:>23}  {r['mo_final_hv']:.4g}, {r['mo_epochs']}, "
+        f"{r['mo_stopped']}/{r['mo_complete']}/{r['mo_trials']} ({r['mo_wall']:.1f})"
+    )
 
 
 def report(results: list[dict]) -> None:
-    print(
-        "seed  full HV   full trial-epochs (wall s)  MO-ASHA trial-epochs to reach   ratio"
-        "   MO-ASHA final HV, trial-epochs, stopped/trials (wall s)"
-    )
+    print(HEADER)
     for r in results:
-        reach = r["mo_epochs_to_reach"]
-        ratio = f"{r['ratio']:.3f}" if r["ratio"] is not None else "  n/a"
-        print(
-            f"{r['seed']:>4}  {r['full_hv']:.4g}  {r['full_epochs']:>6} ({r['full_wall']:6.1f})"
-            f"              {reach if reach is not None else 'not reached':>11}"
-            f"   {ratio}   {r['mo_final_hv']:.4g}, {r['mo_epochs']}, "
-            f"{r['mo_stopped']}/{r['mo_trials']} ({r['mo_wall']:.1f})"
-        )
+        print(row_line(r))
+    for scheduler in dict.fromkeys(r["scheduler"] for r in results):
+        summarize(scheduler, [r for r in results if r["scheduler"] == scheduler])
+
+
+def summarize(scheduler: str, results: list[dict]) -> None:
     reached = [r["ratio"] for r in results if r["ratio"] is not None]
-    print(f"reached the full-budget hypervolume on {len(reached)} of {len(results)} seeds")
+    print(
+        f"{scheduler}: reached the full-budget hypervolume on {len(reached)} of "
+        f"{len(results)} seeds"
+    )
     if reached:
         mean = statistics.mean(reached)
         verdict = (
             "meets" if mean <= TARGET else f"misses by {mean - TARGET:.3f} ({mean / TARGET:.2f}x)"
         )
-        print(f"mean compute ratio where reached: {mean:.3f}; target <= {TARGET:.3f}: {verdict}")
+        print(f"  mean compute ratio where reached: {mean:.3f}; target <= {TARGET:.3f}: {verdict}")
+    third_full = statistics.mean(r["full_hv_at_target"] / r["full_hv"] for r in results)
+    third_fast = statistics.mean(r["mo_hv_at_target"] / r["full_hv"] for r in results)
+    print(
+        f"  after 1/3 of the full compute, fraction of the goal hypervolume: full search "
+        f"{third_full:.3f}, {scheduler} {third_fast:.3f} (mean over seeds)"
+    )
     for r in results:
         if r["ratio"] is None:
             print(
-                f"seed {r['seed']}: not reached within {r['mo_epochs']} trial-epochs "
+                f"  seed {r['seed']}: not reached within {r['mo_epochs']} trial-epochs "
                 f"({r['mo_epochs'] / r['full_epochs']:.2f} of the full budget); final HV "
                 f"{r['mo_final_hv']:.4g} = {r['mo_final_hv'] / r['full_hv']:.3f} of the goal"
             )
@@ -148,14 +198,27 @@ def main() -> None:
     parser.add_argument("--space", default="demo")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--trials", type=int, default=12, help="trials of the full search")
-    parser.add_argument("--epochs", type=int, default=9, help="the full budget per trial")
-    parser.add_argument("--factor", type=int, default=2, help="MO-ASHA trials = factor x trials")
+    parser.add_argument("--epochs", type=int, default=6, help="the full budget per trial")
+    parser.add_argument("--factor", type=int, default=3, help="MO-ASHA trials = factor x trials")
     parser.add_argument("--grace", type=int, default=1)
     parser.add_argument("--eta", type=float, default=3.0)
     parser.add_argument("--limit", type=int, default=None, help="images of the dataset to use")
+    parser.add_argument(
+        "--schedulers",
+        nargs="+",
+        default=["mo_asha"],
+        choices=["mo_asha", "asha"],
+        help="schedulers to compare with the full search (asha: accuracy alone)",
+    )
     args = parser.parse_args()
+    results: list[dict] = []
+    print(HEADER, flush=True)
     with tempfile.TemporaryDirectory(prefix="nas-multi-fidelity-") as folder:
-        results = [compare(args, seed, Path(folder)) for seed in range(args.seeds)]
+        for seed in range(args.seeds):
+            for row in compare(args, seed, Path(folder)):
+                print(row_line(row), flush=True)  # a cut-off run keeps its finished seeds
+                results.append(row)
+    print()
     report(results)
 
 
