@@ -4,7 +4,9 @@ Working on whole batches with tensor indexing replaces per-sample PIL transforms
 which dominate the step time of small models on a 2-core CPU. The recipes are the
 standard ones: "natural" images (CIFAR, folders) get a random crop from a 4-pixel
 zero-padded image plus a horizontal flip; "digits" get a 2-pixel crop only (a flipped
-digit is another glyph). Randomness comes from the `generator` argument only.
+digit is another glyph). Randomness comes from the `generator` argument only, a CPU
+generator: the draws are made on the CPU and moved to the batch's device, so a batch on
+a GPU is augmented there with the same draws (and crops) as on the CPU.
 """
 
 from __future__ import annotations
@@ -30,19 +32,20 @@ def augment(images: torch.Tensor, recipe: str | None, generator: torch.Generator
 def random_crop(images: torch.Tensor, padding: int, generator: torch.Generator) -> torch.Tensor:
     """Per-image random (H, W) crop of the zero-padded batch: a random shift by up to `padding`."""
     n, c, h, w = images.shape
+    device = images.device
     padded = F.pad(images, (padding, padding, padding, padding))
-    top = torch.randint(0, 2 * padding + 1, (n, 1), generator=generator)
-    left = torch.randint(0, 2 * padding + 1, (n, 1), generator=generator)
-    rows = (top + torch.arange(h)).view(n, 1, h, 1)  # (N, 1, H, 1)
-    cols = (left + torch.arange(w)).view(n, 1, 1, w)  # (N, 1, 1, W)
-    batch = torch.arange(n).view(n, 1, 1, 1)
-    channel = torch.arange(c).view(1, c, 1, 1)
+    top = torch.randint(0, 2 * padding + 1, (n, 1), generator=generator).to(device)
+    left = torch.randint(0, 2 * padding + 1, (n, 1), generator=generator).to(device)
+    rows = (top + torch.arange(h, device=device)).view(n, 1, h, 1)  # (N, 1, H, 1)
+    cols = (left + torch.arange(w, device=device)).view(n, 1, 1, w)  # (N, 1, 1, W)
+    batch = torch.arange(n, device=device).view(n, 1, 1, 1)
+    channel = torch.arange(c, device=device).view(1, c, 1, 1)
     return padded[batch, channel, rows, cols]
 
 
 def random_flip(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """Flips each image left-right with probability 1/2."""
-    flip = torch.rand(len(images), generator=generator) < 0.5
+    flip = (torch.rand(len(images), generator=generator) < 0.5).to(images.device)
     return torch.where(flip.view(-1, 1, 1, 1), images.flip(3), images)
 
 
