@@ -191,6 +191,7 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--workers", type=int, default=2, help="read-ahead threads / processes")
     parser.add_argument("--rounds", type=int, default=3, help="ours/baseline alternations")
+    parser.add_argument("--keep-cache", action="store_true", help="keep the cache folder")
     parser.add_argument("--trial", dest="role", choices=["ours", "baseline"], default=None)
     args = parser.parse_args()
     args.folder = args.folder or Path(f"/tmp/nas-bench/folder-{args.images}")
@@ -221,6 +222,8 @@ def main() -> None:
     folders = [p for p in args.cache.iterdir() if p.is_dir() and not p.name.startswith(".")]
     size = sum(f.stat().st_size for f in folders[0].iterdir()) / 2**30
     print(f"cache folders after both trials: {len(folders)} ({size:.1f} GB)")
+    if not args.keep_cache:  # ~15 GB at the default size
+        shutil.rmtree(args.cache, ignore_errors=True)
 
 
 if __name__ == "__main__":

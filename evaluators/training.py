@@ -184,9 +184,10 @@ def evaluate(
     model.eval()
     correct, total_loss = 0, 0.0
     normalize = _Normalizer(dataset, plan)
-    for start in range(0, len(dataset.val), batch_size):
-        images = normalize(dataset.val.images[start : start + batch_size])
-        labels = dataset.val.labels[start : start + batch_size].to(plan.device)
+    pin = plan.device.type == "cuda"
+    for images, labels in dataset.val_batches(batch_size, pin_memory=pin):  # read ahead
+        images = normalize(images)  # uint8 copied to the device, converted there
+        labels = labels.to(plan.device, non_blocking=True)
         with plan.autocast():
             logits = model(images).float()
         total_loss += F.cross_entropy(logits, labels, reduction="sum").item()
@@ -195,12 +196,17 @@ def evaluate(
 
 
 class _Batches:
-    """Seeded shuffled training batches: uint8 gather, crop/flip and policy augmentation,
-    normalization, then random erasing and mixup/cutmix on the float batch.
+    """Seeded shuffled training batches: uint8 batches read ahead (``train_batches``),
+    copied to the device, then crop/flip and policy augmentation, normalization, random
+    erasing and mixup/cutmix there.
 
-    The last partial batch is dropped when there is at least one full batch, so every
-    step sees `batch_size` images (BatchNorm statistics stay comparable). Labels are
-    class indices (N,), or probabilities (N, classes) for a mixed batch.
+    On CUDA the uint8 batch comes in pinned memory and is copied without blocking (a
+    quarter of the bytes of a float batch), and every pixel operation runs on the GPU,
+    so the CPU only reads batches and draws random numbers; the draws come from the
+    same CPU generator on any device. The last partial batch is dropped when there is
+    at least one full batch, so every step sees `batch_size` images (BatchNorm
+    statistics stay comparable). Labels are class indices (N,), or probabilities
+    (N, classes) for a mixed batch.
     """
 
     def __init__(self, dataset: Dataset, train: TrainConfig, plan: DevicePlan, seed: int):
@@ -214,15 +220,19 @@ class _Batches:
 
     def epoch(self, epoch: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         generator = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
-        order = torch.randperm(len(self.dataset.train), generator=generator)
-        train = self.dataset.train
-        for i in range(self.per_epoch):
-            index = order[i * self.batch_size : (i + 1) * self.batch_size]
-            images = augment(train.images[index], self.dataset.augmentation, generator)
-            images = self.normalize(policy_augment(images, self.policy))
-            labels = train.labels[index].to(self.plan.device, non_blocking=True)
-            images = random_erase(images, self.erasing, generator)
-            yield self.mix(images, labels, generator)
+        pin, device = self.plan.device.type == "cuda", self.plan.device
+        # Draws the epoch's permutation now; the draws below follow it in the generator.
+        batches = self.dataset.train_batches(self.batch_size, generator, pin_memory=pin)
+        try:
+            for images, labels in batches:
+                images = images.to(device, non_blocking=True)  # a no-op on CPU
+                labels = labels.to(device, non_blocking=True)
+                images = augment(images, self.dataset.augmentation, generator)
+                images = self.normalize(policy_augment(images, self.policy))
+                images = random_erase(images, self.erasing, generator)
+                yield self.mix(images, labels, generator)
+        finally:  # an early stop or a failed step ends the read-ahead threads
+            batches.close()
 
 
 class _Normalizer:

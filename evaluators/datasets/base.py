@@ -93,8 +93,9 @@ class Dataset:
 
         The order is ``torch.randperm(len(train), generator=generator)`` cut into
         batches of `batch_size` (a last partial batch is dropped when there is a full
-        one); each batch's images come in ascending index order. The permutation is
-        drawn before this returns, so `generator` may be used for augmentation after.
+        one), each batch's images in that order. The permutation is drawn before this
+        returns, so `generator` may be used for augmentation after. With `pin_memory`
+        the batches come in page-locked memory, ready for a non-blocking GPU copy.
         """
         batch_size = min(batch_size, len(self.train))
         order = torch.randperm(len(self.train), generator=generator)

@@ -1,11 +1,10 @@
 """Batches of a split, read ahead on worker threads while the model trains on the last one.
 
-A batch is a set of row indices, sorted, so reads from the disk cache go forward
-through the file and consecutive rows merge into one read; the images of a batch are
-therefore in ascending index order, for an in-memory split and a disk one alike (the
-same seed gives the same batches either way). Threads are enough: reading a batch
-(``os.pread``, a tensor gather, pinning) releases the GIL. With `workers` = 0 each
-batch is read when it is asked for.
+A batch is a run of row indices of the epoch's order, kept in that order, for an
+in-memory split and a disk one alike (the same seed gives the same batches either way;
+``DiskImages`` sorts the rows of a batch itself, so its reads go forward through the
+file). Threads are enough: reading a batch (``os.pread``, a tensor gather, pinning)
+releases the GIL. With `workers` = 0 each batch is read when it is asked for.
 """
 
 from __future__ import annotations
@@ -21,9 +20,9 @@ Batch = tuple[torch.Tensor, torch.Tensor]  # uint8 images (B, C, H, W), int64 la
 
 
 def index_batches(order: torch.Tensor, batch_size: int, drop_last: bool) -> list[torch.Tensor]:
-    """`order` cut into sorted batches; a last partial batch is dropped when `drop_last`."""
+    """`order` cut into batches; a last partial batch is dropped when `drop_last`."""
     stop = len(order) - len(order) % batch_size if drop_last else len(order)
-    return [order[i : i + batch_size].sort().values for i in range(0, stop, batch_size)]
+    return [order[i : i + batch_size] for i in range(0, stop, batch_size)]
 
 
 def read_batches(

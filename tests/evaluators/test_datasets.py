@@ -5,12 +5,13 @@ from __future__ import annotations
 import pickle
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
 from evaluators.config import DataConfig
 from evaluators.datasets import dataset_info, list_datasets, load_dataset
-from evaluators.datasets.augment import augment, normalize, random_crop
+from evaluators.datasets.augment import _crop_gathered, augment, normalize, random_crop
 from search_space.errors import SpaceError
 from tests.evaluators.conftest import InputSpec, write_cifar, write_idx
 
@@ -172,6 +173,23 @@ def test_random_crop_shifts_content_and_pads_with_zeros() -> None:
         inside = crop[crop > 0]
         assert set(inside.tolist()) <= set(range(1, 17)) and len(inside) >= 4
     assert len({bytes(c.numpy()) for c in crops}) > 5
+
+
+def test_crop_and_flip_match_numpy_slicing_with_the_same_draws() -> None:
+    images = torch.randint(0, 256, (12, 3, 9, 7), dtype=torch.uint8)
+    out = augment(images, "natural", torch.Generator().manual_seed(2))
+    generator = torch.Generator().manual_seed(2)  # the same draws, in augment's order
+    top = torch.randint(0, 9, (12, 1), generator=generator)
+    left = torch.randint(0, 9, (12, 1), generator=generator)
+    flip = torch.rand(12, generator=generator) < 0.5
+    padded = np.pad(images.numpy(), ((0, 0), (0, 0), (4, 4), (4, 4)))
+    for i, (y, x) in enumerate(zip(top.flatten().tolist(), left.flatten().tolist())):
+        expected = padded[i, :, y : y + 9, x : x + 7]
+        expected = expected[:, :, ::-1] if flip[i] else expected
+        assert np.array_equal(out[i].numpy(), expected), i
+    assert 0 < int(flip.sum()) < 12  # both branches were taken
+    gathered = _crop_gathered(torch.from_numpy(padded), top, left, images.shape[2:])
+    assert torch.equal(gathered, random_crop(images, 4, torch.Generator().manual_seed(2)))
 
 
 def test_normalize_matches_the_formula() -> None:

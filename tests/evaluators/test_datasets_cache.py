@@ -17,6 +17,7 @@ from PIL import Image
 
 from evaluators.config import DataConfig
 from evaluators.datasets import load_dataset
+from evaluators.datasets.base import channel_stats
 from evaluators.datasets.disk import DiskImages
 from search_space.errors import SpaceError
 from tests.evaluators.conftest import InputSpec, write_cifar
@@ -193,3 +194,10 @@ def test_two_processes_starting_together_decode_once(tmp_path: Path) -> None:
     assert outputs[0][1:] == outputs[1][1:] and outputs[0][2] == "1200"
     folders = [p.name for p in (tmp_path / "cache").iterdir() if p.is_dir()]
     assert len(folders) == 1 and folders[0].startswith("imagefolder-")
+
+
+def test_statistics_measured_while_decoding_match_the_decoded_pixels(tmp_path: Path) -> None:
+    data = load_dataset(folder_config(photo_folder(tmp_path), in_memory=True), RGB16)
+    mean, std = channel_stats(data.train.images)  # float64 sums over the loaded tensor
+    assert data.mean == pytest.approx(mean, abs=1e-9) and data.std == pytest.approx(std, abs=1e-9)
+    assert 0.3 < mean[0] < 0.7  # random pixels: a plausible value, not an empty sum
