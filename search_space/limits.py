@@ -80,6 +80,11 @@ def size_problems(space: Any) -> list[str]:
 def _batch_size(run_config: dict[str, Any]) -> int:
     train = run_config.get("train")
     batch = train.get("batch_size") if isinstance(train, dict) else None
+    if isinstance(batch, list | dict):  # a recipe choice: the largest batch it offers
+        from search_space.params import parse_param
+
+        values = parse_param(batch, "train.batch_size").values()
+        batch = max((v for v in values if isinstance(v, int)), default=None)
     valid = isinstance(batch, int) and not isinstance(batch, bool) and batch >= 1
     return batch if valid else DEFAULT_BATCH
 

@@ -135,7 +135,8 @@ class _Exporter:
         retrain_epochs: int | None,
         check_accuracy: bool,
     ):
-        from evaluators.config import DataConfig, TrainConfig
+        from evaluators.config import DataConfig
+        from evaluators.train_choices import check_train
 
         self.run, self.study, self.results = run, study, results
         self.formats, self.retrain_epochs, self.check_accuracy = (
@@ -146,14 +147,18 @@ class _Exporter:
         self.config = run.config(study)
         _import_run_plugins(self.config, run.path)
         self.data = DataConfig.from_dict(self.config.get("data"))
-        self.train = TrainConfig.from_dict(self.config.get("train"))
+        self.run_train = check_train(self.config.get("train"))  # its fixed part
+        self.train = self.run_train  # the trial's recipe while one is exported
         self.datasets: dict[Any, Any] = {}
 
     def export(self, number: int) -> Exported:
+        from evaluators.train_choices import sampled_recipe, with_recipe
         from nas.runs.load import load_model, load_weights_into, save_weights
         from search_space import build_model, load_architecture
 
         trial = self.study.get_trials(deepcopy=False)[self._index(number)]
+        # Recipe choices the search sampled for this trial (train.* params) are its recipe.
+        self.train = with_recipe(self.run_train, sampled_recipe(trial.params))
         arch = load_architecture(self._arch_document(trial))
         recorded = dict(trial.user_attrs.get(rf.ATTR_METRICS) or {})
         model = build_model(arch)
