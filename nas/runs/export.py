@@ -35,6 +35,7 @@ from nas.runs.convert import export_onnx, export_torchscript
 from nas.runs.folder import RunFolder, open_run
 from nas.runs.picks import select_trials
 from nas.runs.results import RunResults, analyse_study
+from nas.runs.verification import member_summary
 from search_space.errors import SpaceError, did_you_mean
 
 if TYPE_CHECKING:
@@ -174,6 +175,7 @@ class _Exporter:
         reloaded = load_model(folder)  # the round trip a user makes
         checks = self._checks(reloaded, model, arch, folder)
         metrics = self._metrics(number, trial, arch, recorded, training, checks, digest)
+        metrics["verify"] = member_summary(self.run.path, number)  # None: not verified
         if not training and checks.get("reload_accuracy") is not None:
             gap = abs(checks["reload_accuracy"] - recorded.get("accuracy", math.nan))
             if gap > RELOAD_TOLERANCE:
