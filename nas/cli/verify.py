@@ -15,6 +15,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--epochs", type=int, metavar="E", help="epochs per seed (default: the run's train.epochs)"
     )
+    parser.add_argument("--threads", type=int, metavar="N", help="torch CPU threads per seed")
     parser.add_argument(
         "--pick",
         nargs="+",
@@ -39,7 +40,9 @@ def run(args: argparse.Namespace) -> int:
         )
 
     try:
-        document = verify_run(args.run_dir, args.seeds, args.epochs, args.pick, on_seed=on_seed)
+        document = verify_run(
+            args.run_dir, args.seeds, args.epochs, args.pick, args.threads, on_seed=on_seed
+        )
     except TrainingFailed as failure:
         print(f"nas verify: failed: {failure} (finished seeds are kept)", file=sys.stderr)
         return 1

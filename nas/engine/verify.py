@@ -32,11 +32,13 @@ def verify_run(
     seeds: int = 3,
     epochs: int | None = None,
     picks: list[str] | None = None,
+    threads: int | None = None,
     on_seed: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """Trains what verify.csv lacks, then returns verify.json's document.
 
-    `picks` chooses the members as `nas export --pick` does (default: the whole front)."""
+    `picks` chooses the members as `nas export --pick` does (default: the whole front);
+    `threads` sets torch's CPU threads in this process (default: train.threads)."""
     from nas.runs.folder import open_run
     from nas.runs.picks import select_trials
     from nas.runs.results import analyse_study
@@ -56,14 +58,16 @@ def verify_run(
         raise SpaceError(f"{run.path}: verify retrains for accuracy, which the run did not score")
     members = select_trials(results, picks or ["pareto"])
     jobs = _jobs(run.path, study, config, members, seeds, epochs)
+    if threads is not None:
+        jobs = [{**job, "train": {**job["train"], "threads": threads}} for job in jobs]
     rows = _resume_rows(run.path, jobs)
     done = {(int(r["trial"]), int(r["seed"])) for r in rows}
     pending = [job for job in jobs if (job["trial"], job["seed"]) not in done]
     table = results.table
     summaries = {int(n): str(s) for n, s in zip(table["number"], table["summary"])}
     columns = [*rf.VERIFY_COLUMNS, *MEASURED, "seconds"]
-    address = (config.get("search") or {}).get("address")
-    for row in _run_jobs(pending, address):
+    search = config.get("search") or {}
+    for row in _run_jobs(pending, search.get("address"), search.get("cpus_per_trial") or 1):
         rows.append(row)
         write_rows(run.path, rows, columns)  # after every seed: a kill keeps it
         write_summary(run.path, summarise(rows, objectives, summaries))
@@ -129,25 +133,31 @@ def _resume_rows(run_dir: Path, jobs: list[dict[str, Any]]) -> list[dict[str, An
     return [r for r in rows if (int(r["trial"]), int(r["seed"])) in keys]
 
 
-def _run_jobs(jobs: list[dict[str, Any]], address: str | None) -> Iterator[dict[str, Any]]:
+def _run_jobs(
+    jobs: list[dict[str, Any]], address: str | None, cpus: float
+) -> Iterator[dict[str, Any]]:
     if not jobs:
         return
     if not address:
         for job in jobs:
             yield train_member(job)
         return
-    yield from _on_ray(jobs, address)
+    yield from _on_ray(jobs, address, cpus)
 
 
-def _on_ray(jobs: list[dict[str, Any]], address: str) -> Iterator[dict[str, Any]]:
-    """Every seed as a Ray task on the search's cluster; results as they finish."""
+def _on_ray(jobs: list[dict[str, Any]], address: str, cpus: float) -> Iterator[dict[str, Any]]:
+    """Every seed as a Ray task on the search's cluster, with a trial's CPU share (and as
+    many torch threads); results as they finish."""
     import ray
 
     from nas.engine.cluster import ray_session
 
+    threads = max(1, int(cpus))
     with ray_session(address, resume_hint="run `nas verify` again to train the rest"):
-        task = ray.remote(num_cpus=1)(train_member)
-        pending = [task.remote(job) for job in jobs]
+        task = ray.remote(num_cpus=cpus)(train_member)
+        pending = [
+            task.remote({**job, "train": {**job["train"], "threads": threads}}) for job in jobs
+        ]
         while pending:
             done, pending = ray.wait(pending, num_returns=1)
             yield ray.get(done[0])
