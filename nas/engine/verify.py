@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from nas.runs import format as rf
+from nas.runs.lock import run_lock
 from nas.runs.verification import read_rows, summarise, write_rows, write_summary
 from search_space.errors import SpaceError
 
@@ -60,21 +61,33 @@ def verify_run(
     jobs = _jobs(run.path, study, config, members, seeds, epochs)
     if threads is not None:
         jobs = [{**job, "train": {**job["train"], "threads": threads}} for job in jobs]
-    rows = _resume_rows(run.path, jobs)
-    done = {(int(r["trial"]), int(r["seed"])) for r in rows}
-    pending = [job for job in jobs if (job["trial"], job["seed"]) not in done]
     table = results.table
     summaries = {int(n): str(s) for n, s in zip(table["number"], table["summary"])}
+    with run_lock(run.path):  # one writer of verify.csv: no search, no second verify
+        return _train_missing(run.path, jobs, objectives, summaries, config, on_seed)
+
+
+def _train_missing(
+    run_dir: Path,
+    jobs: list[dict[str, Any]],
+    objectives: list[str],
+    summaries: dict[int, str],
+    config: dict[str, Any],
+    on_seed: Callable[[dict[str, Any]], None] | None,
+) -> dict[str, Any]:
+    rows = _resume_rows(run_dir, jobs)
+    done = {(int(r["trial"]), int(r["seed"])) for r in rows}
+    pending = [job for job in jobs if (job["trial"], job["seed"]) not in done]
     columns = [*rf.VERIFY_COLUMNS, *MEASURED, "seconds"]
     search = config.get("search") or {}
     for row in _run_jobs(pending, search.get("address"), search.get("cpus_per_trial") or 1):
         rows.append(row)
-        write_rows(run.path, rows, columns)  # after every seed: a kill keeps it
-        write_summary(run.path, summarise(rows, objectives, summaries))
+        write_rows(run_dir, rows, columns)  # after every seed: a kill keeps it
+        write_summary(run_dir, summarise(rows, objectives, summaries))
         if on_seed is not None:
             on_seed(row)
     document = summarise(rows, objectives, summaries)
-    write_summary(run.path, document)
+    write_summary(run_dir, document)
     return document
 
 
