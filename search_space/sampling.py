@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from search_space.architecture import Architecture, HeadArch, StageArch, StemArch
 from search_space.errors import SpaceError
 from search_space.params import Choice, Fixed, IntRange, Param
+from search_space.recipe import recipe_size, sample_recipe
 from search_space.registry import BLOCKS, HEADS, STEMS
 from search_space.space import STAGE_DEFAULTS, SearchSpace
 
@@ -90,8 +91,10 @@ def sample_architecture(
         stages.append(StageArch(block=block, **common, options=options))
     head_type = _choose(chooser, "head.type", space.head, "type", "classifier")
     head = HeadArch(head_type, _options("head", space.head, HEADS.get(head_type).OPTIONS, chooser))
+    # The recipe's choices come last, so an architecture's names keep their order.
+    run_config = sample_recipe(space.run_config, chooser)
     return Architecture(
-        name or space.name, space.input, stem, tuple(stages), head, run_config=space.run_config
+        name or space.name, space.input, stem, tuple(stages), head, run_config=run_config
     )
 
 
@@ -116,13 +119,15 @@ def architecture_from_space(space: SearchSpace) -> Architecture:
 
 
 def space_size(space: SearchSpace) -> float:
-    """Number of distinct architectures (inf with a continuous range), counting only read keys."""
+    """Number of distinct candidates (inf with a continuous range), counting only read keys;
+    the recipe's choices multiply it."""
     total = _component_size(space.stem, "type", STEMS, ("type", "width"))
     for stage in space.stages:
         total *= _component_size(
             stage, "block", BLOCKS, ("block", "depth", "width", "stride", "downsample")
         )
-    return total * _component_size(space.head, "type", HEADS, ("type",), default="classifier")
+    total *= _component_size(space.head, "type", HEADS, ("type",), default="classifier")
+    return total * recipe_size(space.run_config.get("train"))
 
 
 def _component_size(params, type_key, registry, common, default=None) -> float:

@@ -12,7 +12,7 @@ import torch
 
 from search_space.builder import build_model, count_params
 from search_space.limits import BYTES_PER_VALUE, DEFAULT_BATCH, SMALLER_IS_LARGER, parse_limits
-from search_space.params import Choice, Fixed
+from search_space.params import Choice, Fixed, parse_param
 from search_space.sampling import sample_architecture
 
 
@@ -52,6 +52,9 @@ def size_problems(space: Any) -> list[str]:
 def _batch_size(run_config: dict[str, Any]) -> int:
     train = run_config.get("train")
     batch = train.get("batch_size") if isinstance(train, dict) else None
+    if isinstance(batch, list | dict):  # a recipe choice: the largest batch it offers
+        values = parse_param(batch, "train.batch_size").values()
+        batch = max((v for v in values if isinstance(v, int)), default=None)
     valid = isinstance(batch, int) and not isinstance(batch, bool) and batch >= 1
     return batch if valid else DEFAULT_BATCH
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from search_space.errors import SpaceError, describe, did_you_mean, key_name
 from search_space.params import Fixed, Param, parse_param
+from search_space.recipe import PREFIX, recipe_params, recipe_problems
 
 TOP_KEYS = (
     "name",
@@ -62,13 +63,13 @@ class SearchSpace:
         return [("stem", self.stem), *stages, ("head", self.head)]
 
     def free_parameters(self) -> list[str]:
-        """Key paths of every value that is still a choice or a range."""
+        """Key paths of every value that is still a choice or a range (train keys too)."""
         return [
             f"{path}.{key}"
             for path, params in self.components()
             for key, param in params.items()
             if not isinstance(param, Fixed)
-        ]
+        ] + [PREFIX + key for key in recipe_params(self.run_config.get("train"))]
 
 
 def parse_space(document: Any, source: str = "<memory>") -> SearchSpace:
@@ -182,6 +183,7 @@ def _parse_run_sections(document: dict) -> tuple[dict[str, dict[str, Any]], list
             problems.append(f"{key}: must be a mapping of settings, got {describe(value)}")
         else:
             sections[key] = dict(value)
+    problems += recipe_problems(sections.get("train"))
     if "limits" in sections:
         from search_space.limits import parse_limits
 

@@ -21,6 +21,7 @@ COMMANDS = {
     "search": "run a search (Optuna samples, Ray Tune trains)",
     "report": "the Pareto front, hypervolume and plots of a run",
     "export": "write the chosen Pareto models of a run",
+    "verify": "retrain the front with several seeds: mean, std, 95% intervals",
     "analyze": "which design choice wins at which budget: groups, EDFs, winners",
     "compare": "compare runs: fronts, EDFs, common-reference hypervolume, KS test",
     "zoo": "list the zoo; convert a timm checkpoint into a zoo model's weights",

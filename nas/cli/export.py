@@ -45,6 +45,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from nas.console import human, print_json
     from nas.runs.export import export_run, parse_formats
+    from nas.runs.verification import format_summary, read_summary
 
     exported = export_run(
         args.run_dir,
@@ -69,4 +70,7 @@ def run(args: argparse.Namespace) -> int:
         print(text)
     if exported:
         print(f'load one: import nas; model = nas.load_model("{exported[0].folder}")')
+    verified = read_summary(args.run_dir)  # after `nas verify`: the front's intervals
+    if verified:
+        print(format_summary(verified))
     return 0

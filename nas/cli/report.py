@@ -30,12 +30,16 @@ def run(args: argparse.Namespace) -> int:
     # Imported here: `nas --help` and the other commands should not pay for pandas/optuna.
     from nas.console import note, print_json
     from nas.runs.report import format_report, report_document, report_run, write_snapshot
+    from nas.runs.verification import format_summary, read_summary
 
     results, plots = report_run(args.run_dir, plots=not args.no_plots, redraw=args.redraw)
+    verified = read_summary(args.run_dir)  # after `nas verify`: the front's intervals
     if args.json:
-        print_json(report_document(results))
+        print_json({**report_document(results), **({"verify": verified} if verified else {})})
     else:
         print(format_report(results, args.run_dir))
+        if verified:
+            print(format_summary(verified))
     for path in plots:
         note(f"wrote {path}")
     if args.snapshot:

@@ -5,6 +5,7 @@ space define-by-run (the block first, then only the keys that block reads), so O
 sees conditional parameters under stable names such as ``stages[1].heads``.
 `ArchitectureChooser` goes the other way: it reads a known architecture's values under
 the same names, giving the parameters to enqueue as a seed trial (``--seed-archs``).
+Recipe choices are named ``train.<key>`` (search_space/recipe.py), so they never clash.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import optuna
 from search_space.architecture import Architecture
 from search_space.errors import SpaceError
 from search_space.params import Choice, Fixed, FloatRange, IntRange, Param
+from search_space.recipe import PREFIX
 from search_space.sampling import sample_architecture
 from search_space.space import SearchSpace
 
@@ -58,12 +60,23 @@ class ArchitectureChooser:
     def choose(self, name: str, param: Param) -> Any:
         if isinstance(param, Fixed):
             return param.value
+        if name.startswith(PREFIX):
+            return self._recipe_value(name, param)
         value = self._value(name)
         if not _offers(param, value):
             raise SpaceError(
                 f"{self.label}: {name} is {value!r}, which the space does not offer "
                 f"({_describe(param)})"
             )
+        self.params[name] = value
+        return value
+
+    def _recipe_value(self, name: str, param: Param) -> Any:
+        """A seed's own train value when the space offers it; else the sampler picks (a
+        seed file's recipe is its author's, not a constraint on the search)."""
+        value = (self.arch.run_config.get("train") or {}).get(name[len(PREFIX) :])
+        if value is None or not _offers(param, value):
+            return param.values()[0]  # not recorded: Optuna samples it for the seed trial
         self.params[name] = value
         return value
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from evaluators.config import DataConfig, TrainConfig
+from evaluators.train_choices import split_train
 from nas.engine.constraints import merge, parse_constraints
 from nas.engine.settings import SearchConfig, validate_run_config
 from search_space.errors import SpaceError
@@ -50,6 +51,8 @@ class ExperimentConfig:
     run_dir: Path
     resume: bool = False
     notes: list[str] = field(default_factory=list)  # remarks for the user (stderr)
+    # train keys still offering a choice (as written; flags fix a key): sampled per trial
+    recipe: dict[str, Any] = field(default_factory=dict)
     # "section.key" -> the flag (or keyword) that gave it; absent: the space file's value
     given_as: dict[str, str] = field(default_factory=dict)
 
@@ -65,7 +68,7 @@ class ExperimentConfig:
         return {
             **self.document,
             "data": _plain(self.data),
-            "train": _plain(self.train),
+            "train": {**_plain(self.train), **self.recipe},
             "search": search,
         }
 
@@ -103,29 +106,40 @@ def _start(
     space = load_space(source)
     validate_run_config(space.run_config, space.source)
     document = read_yaml(resolve(source))
-    data, train, search = _sections(space.run_config, overrides)
+    data, train, search, recipe = _sections(space.run_config, overrides)
+    space = _with_recipe(space, train, recipe)
     if "seed_archs" not in (overrides.get("search") or {}):
         search = dataclasses.replace(search, seed_archs=_beside(search.seed_archs, space.source))
     output = search.output or _default_output(space.name)
     document = {**document, "plugins": list(space.plugins)} if space.plugins else document
-    return ExperimentConfig(space, _space_part(document), data, train, search, Path(output))
+    return ExperimentConfig(
+        space, _space_part(document), data, train, search, Path(output), recipe=recipe
+    )
 
 
 def _sections(
     run_config: Mapping[str, Any], overrides: Mapping[str, Mapping[str, Any]]
-) -> tuple[DataConfig, TrainConfig, SearchConfig]:
+) -> tuple[DataConfig, TrainConfig, SearchConfig, dict[str, Any]]:
+    """The checked sections, and the train choices a flag has not fixed."""
     merged = {
         name: {**(run_config.get(name) or {}), **(overrides.get(name) or {})}
         for name in ("data", "train", "search")
     }
     constraint_flags = merged["search"].pop("constraint_flags", None)
     data = DataConfig.from_dict(merged["data"], "data")
-    train = TrainConfig.from_dict(merged["train"], "train")
+    fixed, recipe = split_train(merged["train"])
+    train = TrainConfig.from_dict(fixed, "train")
     search = SearchConfig.from_dict(merged["search"], "search")
     if constraint_flags:
         flags = parse_constraints(list(constraint_flags), "--constraint")
         search = dataclasses.replace(search, constraints=tuple(merge(search.constraints, flags)))
-    return data, train, search
+    return data, train, search, recipe
+
+
+def _with_recipe(space: Any, train: TrainConfig, recipe: dict[str, Any]) -> Any:
+    """The space whose train section is the resolved one: what each trial samples from."""
+    run_config = {**space.run_config, "train": {**_plain(train), **recipe}}
+    return dataclasses.replace(space, run_config=run_config)
 
 
 def _resume(
@@ -139,13 +153,14 @@ def _resume(
     space = load_space(config_path)
     if space_source is not None:
         _check_same_space(space_source, stored, config_path)
-    data, train, search = _sections(space.run_config, {})
-    new_data, new_train, new_search = _sections(space.run_config, overrides)
+    data, train, search, recipe = _sections(space.run_config, {})
+    new_data, new_train, new_search, new_recipe = _sections(space.run_config, overrides)
     changed = [
         f"{name}.{key}"
         for name, old, new in (("data", data, new_data), ("train", train, new_train))
         for key in _differences(old, new)
     ]
+    changed += [f"train.{key}" for key in recipe if new_recipe.get(key) != recipe[key]]
     changed += [
         f"search.{key}"
         for key in _differences(search, new_search)
@@ -161,7 +176,7 @@ def _resume(
         notes.append("--seed-archs is ignored on --resume (seeds are enqueued at the start)")
     new_search = dataclasses.replace(new_search, seed_archs=search.seed_archs)
     return ExperimentConfig(
-        space,
+        _with_recipe(space, new_train, recipe),
         _space_part(stored),
         new_data,
         new_train,
@@ -169,6 +184,7 @@ def _resume(
         config_path.parent,
         resume=True,
         notes=notes,
+        recipe=recipe,
     )
 
 

@@ -31,6 +31,7 @@ class Candidate:
     ready: float = 0.0  # when it was handed to Tune
     attempts: int = 1
     reported: dict[str, str] = field(default_factory=dict)  # host, node_id, device, weights_sha256
+    train: dict[str, Any] = field(default_factory=dict)  # its recipe, sampled keys included
 
     @property
     def number(self) -> int:
@@ -62,13 +63,15 @@ class TrialPlan:
         arch = sample_architecture(
             self.space, OptunaChooser(trial), f"{self.space.name}-{trial.number}"
         )
+        train = self._recipe(arch)
         # The whole document goes to the trial folder (before building, so a candidate that
         # fails to build keeps it); the study keeps one line, so the dashboard stays narrow.
+        # Its train section is the trial's recipe, so `nas train` repeats the trial.
         folder = self.run_dir / rf.TRIALS_DIR / str(trial.number)
-        write_text(folder / rf.ARCH_FILE, arch.to_yaml(run_config=False))
+        write_text(folder / rf.ARCH_FILE, _arch_yaml(arch, train))
         trial.set_user_attr(rf.ATTR_SUMMARY, arch.summary())
         sampled = time.perf_counter()
-        candidate = Candidate(trial, arch, {}, {"sample": sampled - tick})
+        candidate = Candidate(trial, arch, {}, {"sample": sampled - tick}, train=train)
         model = build_model(arch)
         built = time.perf_counter()
         candidate.seconds["build"] = built - sampled
@@ -80,6 +83,16 @@ class TrialPlan:
         candidate.seconds["count"] = time.perf_counter() - built
         return candidate
 
+    def _recipe(self, arch: Any) -> dict[str, Any]:
+        """The trial's training settings: the run's, with its sampled recipe choices."""
+        import dataclasses
+
+        from evaluators.train_choices import with_recipe
+
+        drawn = arch.run_config.get("train") or {}
+        sampled = {key: drawn[key] for key in self.experiment.recipe}
+        return dataclasses.asdict(with_recipe(self.experiment.train, sampled))
+
     def tune_config(self, candidate: Candidate) -> dict[str, Any]:
         import dataclasses
 
@@ -88,7 +101,7 @@ class TrialPlan:
             "arch": candidate.arch.to_dict(run_config=False),
             "counts": candidate.counts,
             "data": dataclasses.asdict(self.data),
-            "train": dataclasses.asdict(self.experiment.train),
+            "train": candidate.train or dataclasses.asdict(self.experiment.train),
             "train_model": self.train_model,
             "latency": self.latency,
             "proxies": self.proxies,
@@ -96,6 +109,13 @@ class TrialPlan:
             "plugins": list(self.space.plugins),  # imported by the worker before building
             "save_weights": True,
         }
+
+
+def _arch_yaml(arch: Any, train: dict[str, Any]) -> str:
+    import yaml
+
+    document = {**arch.to_dict(run_config=False), "train": train}
+    return yaml.safe_dump(document, sort_keys=False, default_flow_style=None, width=1000)
 
 
 def _absolute_root(data: Any) -> Any:

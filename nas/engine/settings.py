@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from evaluators.config import DataConfig, TrainConfig
+from evaluators.train_choices import check_train
 from nas.engine.constraints import Constraint, parse_constraints, to_mapping
 from nas.engine.objectives import DEFAULT_OBJECTIVES, parse_objectives, to_text
 from nas.engine.samplers import DEFAULT_SAMPLER, SAMPLERS
@@ -239,7 +240,7 @@ def validate_run_config(run_config: Mapping[str, Any], source: str) -> None:
     problems = []
     checks = (
         ("data", DataConfig.from_dict, _known_dataset),
-        ("train", TrainConfig.from_dict, check_device_spelling),
+        ("train", check_train, check_device_spelling),  # recipe choices: each value checked
         ("search", SearchConfig.from_dict, None),
     )
     for section, build, check in checks:

@@ -35,6 +35,7 @@ from nas.runs.convert import export_onnx, export_program
 from nas.runs.folder import RunFolder, open_run
 from nas.runs.picks import select_trials
 from nas.runs.results import RunResults, analyse_study
+from nas.runs.verification import member_summary
 from search_space.errors import SpaceError, did_you_mean
 
 if TYPE_CHECKING:
@@ -124,7 +125,8 @@ class _Exporter:
         retrain_epochs: int | None,
         check_accuracy: bool,
     ):
-        from evaluators.config import DataConfig, TrainConfig
+        from evaluators.config import DataConfig
+        from evaluators.train_choices import check_train
 
         self.run, self.study, self.results = run, study, results
         self.formats, self.retrain_epochs, self.check_accuracy = (
@@ -135,14 +137,18 @@ class _Exporter:
         self.config = run.config(study)
         _import_run_plugins(self.config, run.path)
         self.data = DataConfig.from_dict(self.config.get("data"))
-        self.train = TrainConfig.from_dict(self.config.get("train"))
+        self.run_train = check_train(self.config.get("train"))  # its fixed part
+        self.train = self.run_train  # the trial's recipe while one is exported
         self.datasets: dict[Any, Any] = {}
 
     def export(self, number: int) -> Exported:
+        from evaluators.train_choices import sampled_recipe, with_recipe
         from nas.runs.load import load_model, load_weights_into, save_weights
         from search_space import build_model, load_architecture
 
         trial = self.study.get_trials(deepcopy=False)[self._index(number)]
+        # Recipe choices the search sampled for this trial (train.* params) are its recipe.
+        self.train = with_recipe(self.run_train, sampled_recipe(trial.params))
         arch = load_architecture(self._arch_document(trial))
         recorded = dict(trial.user_attrs.get(rf.ATTR_METRICS) or {})
         model = build_model(arch)
@@ -158,6 +164,7 @@ class _Exporter:
         reloaded = load_model(folder)  # the round trip a user makes
         checks = self._checks(reloaded, model, arch, folder)
         metrics = self._metrics(number, trial, arch, recorded, training, checks, digest)
+        metrics["verify"] = member_summary(self.run.path, number)  # None: not verified
         if not training and checks.get("reload_accuracy") is not None:
             gap = abs(checks["reload_accuracy"] - recorded.get("accuracy", math.nan))
             if gap > RELOAD_TOLERANCE:

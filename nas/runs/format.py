@@ -14,6 +14,8 @@
       export/<number>/    written by `nas export`: arch.yaml, weights.safetensors,
                           metrics.json, README.md, model.onnx, model.pt2
       report.json         in a `nas report --snapshot` copy: the `--json` document
+      verify.csv          written by `nas verify`: one row per front member and training seed
+      verify.json         its summary: mean, std and 95% interval per member and objective
 """
 
 from __future__ import annotations
@@ -35,6 +37,10 @@ TENSORBOARD_DIR = "tensorboard"
 ONNX_FILE, PT2_FILE, CARD_FILE = "model.onnx", "model.pt2", "README.md"
 TORCHSCRIPT_FILE = "model.torchscript.pt"  # written by earlier versions; removed on re-export
 REPORT_JSON = "report.json"
+VERIFY_CSV, VERIFY_JSON = "verify.csv", "verify.json"
+# verify.csv: these columns, then one per measured objective (accuracy, loss, flops, ...),
+# then "seconds" (training time of that seed).
+VERIFY_COLUMNS = ("trial", "seed", "epochs")
 
 # run.json "status"
 RUNNING, FINISHED, INTERRUPTED = "running", "finished", "interrupted"

@@ -168,7 +168,7 @@ def two_nodes() -> Iterator[tuple[str, Path, dict[str, str]]]:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _accuracy_of(weights: Path, arch: dict, data: dict) -> tuple[float, int]:
+def _accuracy_of(weights: Path, arch: Path, data: dict) -> tuple[float, int]:
     """The weights' validation accuracy in fp32 on this CPU, and the number of images."""
     from evaluators.config import DataConfig
     from evaluators.datasets import load_dataset
@@ -246,7 +246,8 @@ def test_weights_reach_a_run_folder_no_ray_node_can_see(two_nodes, tmp_path) -> 
         with safe_open(weights, "pt") as stored:  # reads the header only
             assert stored.metadata()[DIGEST_KEY] == digest
         recorded = trial.user_attrs[rf.ATTR_METRICS]["accuracy"]
-        accuracy, images = _accuracy_of(weights, trial.user_attrs[rf.ATTR_ARCH], SPACE["data"])
+        arch = weights.parent / rf.ARCH_FILE  # written by the driver before the trial ran
+        accuracy, images = _accuracy_of(weights, arch, SPACE["data"])
         # The trained model itself: the same fp32 CPU evaluation, up to one image that a
         # different evaluation batch size could tip.
         assert abs(accuracy - recorded) * images <= 1.0 + 1e-9

@@ -1,0 +1,53 @@
+"""`nas verify RUN`: retrain the Pareto front with several seeds; mean, std, 95% intervals."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "verify", help="retrain the front with N seeds: mean, std and 95%% interval per member"
+    )
+    parser.add_argument("run_dir", metavar="RUN", help="a run folder written by `nas search`")
+    parser.add_argument("--seeds", type=int, default=3, metavar="N", help="seeds (default 3)")
+    parser.add_argument(
+        "--epochs", type=int, metavar="E", help="epochs per seed (default: the run's train.epochs)"
+    )
+    parser.add_argument("--threads", type=int, metavar="N", help="torch CPU threads per seed")
+    parser.add_argument(
+        "--pick",
+        nargs="+",
+        default=["pareto"],
+        metavar="PICK",
+        help="members: pareto (default), knee, best-accuracy, or trial numbers",
+    )
+    parser.add_argument("--json", action="store_true", help="print verify.json's document")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from evaluators.errors import TrainingFailed
+    from nas.console import note, print_json
+    from nas.engine.verify import verify_run
+    from nas.runs.verification import format_summary
+
+    def on_seed(row: dict) -> None:
+        note(
+            f"trial {row['trial']} seed {row['seed']}: accuracy {row['accuracy']:.4f} "
+            f"({row['seconds']:.1f} s)"
+        )
+
+    try:
+        document = verify_run(
+            args.run_dir, args.seeds, args.epochs, args.pick, args.threads, on_seed=on_seed
+        )
+    except TrainingFailed as failure:
+        print(f"nas verify: failed: {failure} (finished seeds are kept)", file=sys.stderr)
+        return 1
+    if args.json:
+        print_json(document)
+    else:
+        print(format_summary(document))
+    return 0

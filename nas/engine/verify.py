@@ -1,0 +1,219 @@
+"""`nas verify RUN`: retrain every Pareto-front member with several training seeds.
+
+One search trains each candidate once, with one seed, and the front is chosen from those
+numbers, so part of a member's lead may be luck. Verify retrains each member from scratch
+with fresh seeds (train.seed + 1 .. train.seed + N: not the search's own seed, whose luck
+picked the front) and the trial's own recipe (its sampled train.* choices included), and
+records every finished seed in RUN/verify.csv (nas/runs/verification.py), so a killed
+verify keeps them and a second call trains only what is missing. Seeds run in this
+process one after another, or, when the search ran on a cluster (search.address), as Ray
+tasks on it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from nas.runs import format as rf
+from nas.runs.lock import run_lock
+from nas.runs.verification import read_rows, summarise, write_rows, write_summary
+from search_space.errors import SpaceError
+
+MEASURED = ("accuracy", "loss", "flops", "params")  # what a retraining gives, per seed
+_DATASETS: dict[str, Any] = {}  # one loaded dataset per process (Ray workers are reused)
+
+
+def verify_run(
+    run_dir: str | os.PathLike,
+    seeds: int = 3,
+    epochs: int | None = None,
+    picks: list[str] | None = None,
+    threads: int | None = None,
+    on_seed: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """Trains what verify.csv lacks, then returns verify.json's document.
+
+    `picks` chooses the members as `nas export --pick` does (default: the whole front);
+    `threads` sets torch's CPU threads in this process (default: train.threads)."""
+    from nas.runs.folder import open_run
+    from nas.runs.picks import select_trials
+    from nas.runs.results import analyse_study
+
+    if seeds < 1:
+        raise SpaceError(f"--seeds: {seeds} must be at least 1")
+    if epochs is not None and epochs < 1:
+        raise SpaceError(f"--epochs: {epochs} must be at least 1")
+    run = open_run(run_dir)
+    study = run.load_study()  # Optuna's: the trials' params hold their sampled recipe
+    results = analyse_study(study, run_dir=run.path)
+    if results.front.empty:
+        raise SpaceError(f"{run.path}: the Pareto front is empty; nothing to verify")
+    config = run.config(study)
+    objectives = [o.name for o in results.objectives if o.name in MEASURED]
+    if "accuracy" not in objectives:
+        raise SpaceError(f"{run.path}: verify retrains for accuracy, which the run did not score")
+    members = select_trials(results, picks or ["pareto"])
+    jobs = _jobs(run.path, study, config, members, seeds, epochs)
+    if threads is not None:
+        jobs = [{**job, "train": {**job["train"], "threads": threads}} for job in jobs]
+    table = results.table
+    summaries = {int(n): str(s) for n, s in zip(table["number"], table["summary"])}
+    with run_lock(run.path):  # one writer of verify.csv: no search, no second verify
+        return _train_missing(run.path, jobs, objectives, summaries, config, on_seed)
+
+
+def _train_missing(
+    run_dir: Path,
+    jobs: list[dict[str, Any]],
+    objectives: list[str],
+    summaries: dict[int, str],
+    config: dict[str, Any],
+    on_seed: Callable[[dict[str, Any]], None] | None,
+) -> dict[str, Any]:
+    rows = _resume_rows(run_dir, jobs)
+    done = {(int(r["trial"]), int(r["seed"])) for r in rows}
+    pending = [job for job in jobs if (job["trial"], job["seed"]) not in done]
+    columns = [*rf.VERIFY_COLUMNS, *MEASURED, "seconds"]
+    search = config.get("search") or {}
+    for row in _run_jobs(pending, search.get("address"), search.get("cpus_per_trial") or 1):
+        rows.append(row)
+        write_rows(run_dir, rows, columns)  # after every seed: a kill keeps it
+        write_summary(run_dir, summarise(rows, objectives, summaries))
+        if on_seed is not None:
+            on_seed(row)
+    document = summarise(rows, objectives, summaries)
+    write_summary(run_dir, document)
+    return document
+
+
+def _jobs(
+    run_dir: Path, study: Any, config: dict, members: list[int], seeds: int, epochs: int | None
+) -> list[dict[str, Any]]:
+    from evaluators.config import DataConfig
+    from evaluators.train_choices import check_train, sampled_recipe, with_recipe
+
+    data = DataConfig.from_dict(config.get("data"))
+    base = check_train(config.get("train"))
+    trials = {t.number: t for t in study.get_trials(deepcopy=False)}
+    jobs = []
+    for number in members:
+        train = with_recipe(base, sampled_recipe(trials[number].params))
+        length = epochs or train.epochs
+        train = dataclasses.replace(
+            train, epochs=length, warmup_epochs=min(train.warmup_epochs, length)
+        )
+        arch = _architecture(run_dir, number)
+        for seed in range(base.seed + 1, base.seed + 1 + seeds):
+            jobs.append(
+                {
+                    "trial": number,
+                    "seed": seed,
+                    "arch": arch,
+                    "data": dataclasses.asdict(data),
+                    "train": dataclasses.asdict(dataclasses.replace(train, seed=seed)),
+                    "plugins": config.get("plugins") or [],
+                }
+            )
+    return jobs
+
+
+def _architecture(run_dir: Path, number: int) -> dict[str, Any]:
+    from search_space.loader import read_yaml
+
+    path = run_dir / rf.TRIALS_DIR / str(number) / rf.ARCH_FILE
+    if not path.is_file():
+        raise SpaceError(f"trial {number}: no {path}; the run folder lost its trials/")
+    document = read_yaml(path)
+    return {k: v for k, v in document.items() if k not in ("data", "train", "search")}
+
+
+def _resume_rows(run_dir: Path, jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """verify.csv's rows, when they were trained for as many epochs as these jobs."""
+    rows = read_rows(run_dir)
+    wanted = {job["train"]["epochs"] for job in jobs}
+    other = sorted({int(r["epochs"]) for r in rows} - wanted)
+    if other:
+        raise SpaceError(
+            f"{run_dir / rf.VERIFY_CSV} holds seeds trained for {other[0]} epochs; "
+            f"verify again with --epochs {other[0]}, or delete the file to start over"
+        )
+    keys = {(job["trial"], job["seed"]) for job in jobs}
+    return [r for r in rows if (int(r["trial"]), int(r["seed"])) in keys]
+
+
+def _run_jobs(
+    jobs: list[dict[str, Any]], address: str | None, cpus: float
+) -> Iterator[dict[str, Any]]:
+    if not jobs:
+        return
+    if not address:
+        for job in jobs:
+            yield train_member(job)
+        return
+    yield from _on_ray(jobs, address, cpus)
+
+
+def _on_ray(jobs: list[dict[str, Any]], address: str, cpus: float) -> Iterator[dict[str, Any]]:
+    """Every seed as a Ray task on the search's cluster, with a trial's CPU share (and as
+    many torch threads); results as they finish."""
+    import ray
+
+    from nas.engine.cluster import ray_session
+
+    threads = max(1, int(cpus))
+    with ray_session(address, resume_hint="run `nas verify` again to train the rest"):
+        task = ray.remote(num_cpus=cpus)(train_member)
+        pending = [
+            task.remote({**job, "train": {**job["train"], "threads": threads}}) for job in jobs
+        ]
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            yield ray.get(done[0])
+
+
+def train_member(job: dict[str, Any]) -> dict[str, Any]:
+    """Trains one member with one seed from scratch; its verify.csv row."""
+    import torch
+
+    from evaluators.config import DataConfig, TrainConfig
+    from evaluators.flops import count_flops
+    from evaluators.training import train_and_evaluate
+    from search_space import build_model, count_params, load_architecture
+    from search_space.plugins import import_plugins
+
+    import_plugins(job["plugins"])
+    arch = load_architecture(job["arch"])
+    train = TrainConfig.from_dict(job["train"])
+    torch.manual_seed(train.seed)  # the initial weights differ per seed too
+    model = build_model(arch)
+    shape = (arch.input.channels, arch.input.resolution, arch.input.resolution)
+    counts = {"flops": count_flops(model, shape)["flops"], "params": count_params(model)}
+    started = time.perf_counter()
+    dataset = _dataset(DataConfig.from_dict(job["data"]), arch.input)
+    result = train_and_evaluate(model, dataset, train, expected_input=arch.input)
+    return {
+        "trial": job["trial"],
+        "seed": train.seed,
+        "epochs": train.epochs,
+        "accuracy": result["accuracy"],
+        "loss": result["loss"],
+        **counts,
+        "seconds": time.perf_counter() - started,
+    }
+
+
+def _dataset(data: Any, expected_input: Any) -> Any:
+    import json
+
+    from evaluators.datasets import load_dataset
+
+    key = json.dumps([dataclasses.asdict(data), dataclasses.astuple(expected_input)])
+    if key not in _DATASETS:
+        _DATASETS.clear()
+        _DATASETS[key] = load_dataset(data, expected_input)
+    return _DATASETS[key]

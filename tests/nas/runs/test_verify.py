@@ -1,0 +1,93 @@
+"""`nas verify`: the front retrained with several seeds, summarised with t-intervals.
+
+The interval is checked against numbers computed by hand from the published t quantile;
+the verify itself is a real one (a tiny search, then 2 seeds of 1 epoch on limited data).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pandas as pd
+import pytest
+
+from nas.runs import format as rf
+from nas.runs.intervals import T_TABLE_95, t_interval, t_quantile
+from nas.runs.verification import summarise
+
+T_975_DF2 = 4.302652729911275  # t(0.975, 2), from any printed t table
+
+
+def test_the_interval_of_known_numbers() -> None:
+    interval = t_interval([0.90, 0.92, 0.94])
+    # mean 0.92; s = sqrt(((-0.02)^2 + 0 + 0.02^2) / 2) = 0.02; half = t * s / sqrt(3)
+    half = T_975_DF2 * 0.02 / math.sqrt(3)
+    assert interval.mean == pytest.approx(0.92)
+    assert interval.std == pytest.approx(0.02)
+    assert (interval.low, interval.high) == (pytest.approx(0.92 - half), pytest.approx(0.92 + half))
+    assert half == pytest.approx(0.049683, abs=1e-6)
+
+
+def test_the_fallback_table_matches_scipy() -> None:
+    for df, value in T_TABLE_95.items():
+        assert t_quantile(df) == pytest.approx(value, abs=1e-3)
+
+
+def test_one_seed_has_no_interval_and_separated_members_are_told_apart() -> None:
+    assert math.isnan(t_interval([0.5]).low)
+    rows = [
+        {"trial": t, "seed": s, "epochs": 1, "accuracy": a, "flops": f}
+        for t, f, values in ((1, 2e6, (0.90, 0.91, 0.92)), (2, 1e6, (0.50, 0.51, 0.52)))
+        for s, a in zip((1, 2, 3), values)
+    ]
+    rows += [{**r, "trial": 3, "flops": 3e6, "accuracy": r["accuracy"] + 0.005} for r in rows[:3]]
+    document = summarise(rows, ["accuracy", "flops"], {})
+    assert [m["trial"] for m in document["members"]] == [2, 1, 3]  # by FLOPs
+    pairs = document["indistinguishable"]
+    assert [p["trials"] for p in pairs] == [[1, 3]]  # 0.91 vs 0.915: the rest are apart
+    assert pairs[0]["overlap"] and pairs[0]["welch_p"] > 0.05
+
+
+SPACE = {
+    "name": "tiny",
+    "input": {"channels": 1, "resolution": 28, "classes": 10},
+    "stem": {"type": "conv", "width": [8, 16], "stride": 2},
+    "stages": [{"block": "resnet", "depth": 1, "width": 8, "stride": 2, "kernel": 3}],
+    "head": {"pool": "avg"},
+    "data": {"name": "mnist5k", "limit": 600},
+    "train": {"epochs": 1, "batch_size": 64},
+    "search": {"objectives": {"accuracy": "max", "flops": "min"}},
+}
+
+
+@pytest.mark.slow
+def test_a_real_verify_records_every_seed_and_resumes(nas, write_space, tmp_path) -> None:
+    run = tmp_path / "run"
+    searched = nas("search", write_space(SPACE), "--trials", "2", "--output", run)
+    assert searched.code == 0, searched.err
+    first = nas("verify", run, "--seeds", "1", "--pick", "0", "1", "--json")
+    assert first.code == 0, first.err
+    kept = pd.read_csv(run / rf.VERIFY_CSV)
+    front = [0, 1]
+    assert list(kept["trial"]) == front and list(kept["seed"]) == [1, 1]
+    result = nas("verify", run, "--seeds", "2", "--pick", "0", "1", "--json")  # only seed 2
+    assert result.code == 0, result.err
+    table = pd.read_csv(run / rf.VERIFY_CSV)
+    assert sorted(zip(table["trial"], table["seed"])) == [(t, s) for t in front for s in (1, 2)]
+    again = table[table["seed"] == 1].reset_index(drop=True)
+    pd.testing.assert_frame_equal(again, kept.reset_index(drop=True))  # seed 1 kept as it was
+    document = json.loads((run / rf.VERIFY_JSON).read_text())
+    assert document == result.json()
+    for member in document["members"]:
+        values = list(table[table["trial"] == member["trial"]]["accuracy"])
+        stats = member["objectives"]["accuracy"]
+        assert stats["mean"] == pytest.approx(sum(values) / 2)
+        # n = 2: s = |a - b| / sqrt(2), half = t(0.975, 1) * s / sqrt(2) = t * |a - b| / 2
+        half = 12.706204736174707 * abs(values[0] - values[1]) / 2
+        assert stats["high"] - stats["mean"] == pytest.approx(half)
+    report = nas("report", run, "--no-plots")
+    assert "verified: 1 epoch(s)" in report.out
+    assert (
+        nas("verify", run, "--epochs", "2", "--pick", "0").code == 2
+    )  # other epochs: refused, file kept
