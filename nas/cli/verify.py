@@ -15,7 +15,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--epochs", type=int, metavar="E", help="epochs per seed (default: the run's train.epochs)"
     )
-    parser.add_argument("--threads", type=int, metavar="N", help="torch CPU threads per seed")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        metavar="N",
+        help="torch CPU threads per seed (default: the search's CPUs per trial)",
+    )
     parser.add_argument(
         "--pick",
         nargs="+",

@@ -5,9 +5,9 @@ numbers, so part of a member's lead may be luck. Verify retrains each member fro
 with fresh seeds (train.seed + 1 .. train.seed + N: not the search's own seed, whose luck
 picked the front) and the trial's own recipe (its sampled train.* choices included), and
 records every finished seed in RUN/verify.csv (nas/runs/verification.py), so a killed
-verify keeps them and a second call trains only what is missing. Seeds run in this
-process one after another, or, when the search ran on a cluster (search.address), as Ray
-tasks on it.
+verify keeps them and a second call trains only what is missing. Seeds run as Ray tasks,
+like a search's trials: on Ray in this process, as many at once as there are CPUs for
+(search.cpus_per_trial each), or on the search's cluster when it ran with --address.
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ def verify_run(
     """Trains what verify.csv lacks, then returns verify.json's document.
 
     `picks` chooses the members as `nas export --pick` does (default: the whole front);
-    `threads` sets torch's CPU threads in this process (default: train.threads)."""
+    `threads` sets torch's CPU threads per seed (default: train.threads, else the
+    search's CPUs per trial)."""
     from nas.runs.folder import open_run
     from nas.runs.picks import select_trials
     from nas.runs.results import analyse_study
@@ -79,8 +80,7 @@ def _train_missing(
     done = {(int(r["trial"]), int(r["seed"])) for r in rows}
     pending = [job for job in jobs if (job["trial"], job["seed"]) not in done]
     columns = [*rf.VERIFY_COLUMNS, *MEASURED, "seconds"]
-    search = config.get("search") or {}
-    for row in _run_jobs(pending, search.get("address"), search.get("cpus_per_trial") or 1):
+    for row in _run_jobs(pending, run_dir, config.get("search") or {}):
         rows.append(row)
         write_rows(run_dir, rows, columns)  # after every seed: a kill keeps it
         write_summary(run_dir, summarise(rows, objectives, summaries))
@@ -147,33 +147,62 @@ def _resume_rows(run_dir: Path, jobs: list[dict[str, Any]]) -> list[dict[str, An
 
 
 def _run_jobs(
-    jobs: list[dict[str, Any]], address: str | None, cpus: float
+    jobs: list[dict[str, Any]], run_dir: Path, search: dict[str, Any]
 ) -> Iterator[dict[str, Any]]:
+    """Every seed as a Ray task, like a search's trials: on Ray in this process (as many
+    at once as the machine has CPUs for), or on the search's cluster (search.address),
+    each with a trial's CPUs (as many torch threads) and GPU; results as they finish."""
     if not jobs:
         return
-    if not address:
-        for job in jobs:
-            yield train_member(job)
-        return
-    yield from _on_ray(jobs, address, cpus)
-
-
-def _on_ray(jobs: list[dict[str, Any]], address: str, cpus: float) -> Iterator[dict[str, Any]]:
-    """Every seed as a Ray task on the search's cluster, with a trial's CPU share (and as
-    many torch threads); results as they finish."""
     import ray
 
     from nas.engine.cluster import ray_session
 
-    threads = max(1, int(cpus))
-    with ray_session(address, resume_hint="run `nas verify` again to train the rest"):
-        task = ray.remote(num_cpus=cpus)(train_member)
-        pending = [
-            task.remote({**job, "train": {**job["train"], "threads": threads}}) for job in jobs
-        ]
-        while pending:
-            done, pending = ray.wait(pending, num_returns=1)
-            yield ray.get(done[0])
+    resume = f"nas verify {run_dir}"
+    with ray_session(search.get("address"), resume_command=resume):
+        cpus, gpus = _task_resources(search)
+        task = ray.remote(num_cpus=cpus, num_gpus=gpus)(train_member)
+        threads = max(1, int(cpus))
+        pending = [task.remote(_with_threads(job, threads)) for job in jobs]
+        try:
+            while pending:
+                done, pending = ray.wait(pending, num_returns=1)
+                yield _result(done[0])
+        finally:
+            for ref in pending:  # a stopped verify leaves no seed training behind
+                ray.cancel(ref, force=True)
+
+
+def _result(ref: Any) -> dict[str, Any]:
+    """A finished seed's row; a failed seed raises what train_member raised (a training
+    failure or a user error), not Ray's wrapper of it."""
+    import ray
+
+    try:
+        return ray.get(ref)
+    except ray.exceptions.RayTaskError as error:
+        if isinstance(error.cause, Exception):
+            raise error.cause from None
+        raise
+
+
+def _task_resources(search: dict[str, Any]) -> tuple[float, float]:
+    """(CPUs, GPUs) per seed: the search's per-trial request; a GPU where the cluster has
+    one and the search did not say otherwise."""
+    import ray
+
+    cpus = float(search.get("cpus_per_trial") or 1.0)
+    gpus = search.get("gpus_per_trial")
+    if gpus is None:
+        gpus = 1.0 if ray.cluster_resources().get("GPU", 0.0) >= 1 else 0.0
+    most = max((n["Resources"].get("CPU", 0.0) for n in ray.nodes() if n.get("Alive")), default=0)
+    return min(cpus, most or cpus), float(gpus)
+
+
+def _with_threads(job: dict[str, Any], threads: int) -> dict[str, Any]:
+    if job["train"].get("threads"):  # --threads given: the user's choice
+        return job
+    return {**job, "train": {**job["train"], "threads": threads}}
 
 
 def train_member(job: dict[str, Any]) -> dict[str, Any]:
