@@ -11,6 +11,11 @@ Compute is counted in trial-epochs (every epoch any trial trained, stopped and f
 trials included), in the order the trials finished. The MO-ASHA search's hypervolume is
 taken over its complete trials only (stopped trials never enter a front, as in the run
 folder), against the full search's reference point, so both are measured on one scale.
+A second count takes every model the search trained, a stopped trial's at the epoch it
+stopped (its last validation accuracy; the run keeps its numbers, not its weights).
+Benchmarks of multi-fidelity schedulers usually count this way (Syne Tune's hypervolume
+indicator takes every reported result); the first count is the stricter one, and the
+one a user of the run folder gets.
 The script prints, per seed, the full search's final hypervolume and compute, the
 compute MO-ASHA needed to first reach that hypervolume (or "not reached" with the
 hypervolume it ended at), their ratio, and whether the ratio meets the target of 1/3.
@@ -68,24 +73,46 @@ def search(args: argparse.Namespace, seed: int, scheduler: str, trials: int, out
     )
     done = [t for t in study.trials if t.datetime_complete and rf.ATTR_STATE in t.user_attrs]
     done.sort(key=lambda t: t.datetime_complete)
+    objectives = study.user_attrs[rf.STUDY_OBJECTIVES]
     rows = [
         {
             "state": t.user_attrs[rf.ATTR_STATE],
             "epochs": int(t.user_attrs.get(rf.ATTR_EPOCHS) or 0),
             "point": list(t.values) if t.user_attrs[rf.ATTR_STATE] == rf.COMPLETE else None,
+            "trained": trained_point(t, objectives),
         }
         for t in done
     ]
     reference = study.user_attrs[rf.STUDY_REFERENCE_POINT]
-    directions = [o["direction"] for o in study.user_attrs[rf.STUDY_OBJECTIVES]]
+    directions = [o["direction"] for o in objectives]
     return {"rows": rows, "reference": reference, "directions": directions, "wall": wall}
 
 
-def curve(run: dict, reference: list[float], directions: list[str]) -> list[tuple[int, float]]:
-    """(trial-epochs spent, hypervolume of the complete trials so far) after each trial."""
+def trained_point(trial: Any, objectives: list[dict]) -> list[float] | None:
+    """The objective values of the model a trial left behind: a complete trial's, or a
+    stopped trial's at the epoch it stopped (its last validation, its counts); None for
+    a failed or infeasible trial, or when an objective was never measured."""
+    from nas.engine.objectives import metric_key
+    from nas.runs import format as rf
+
+    state = trial.user_attrs[rf.ATTR_STATE]
+    if state == rf.COMPLETE:
+        return list(trial.values)
+    if state != rf.STOPPED_EARLY:
+        return None
+    metrics = trial.user_attrs.get(rf.ATTR_METRICS) or {}
+    values = [metrics.get(metric_key(o["name"])) for o in objectives]
+    return None if any(v is None for v in values) else [float(v) for v in values]
+
+
+def curve(
+    run: dict, reference: list[float], directions: list[str], key: str = "point"
+) -> list[tuple[int, float]]:
+    """(trial-epochs spent, hypervolume so far) after each trial, over `key`: "point"
+    counts complete trials only, "trained" every trained model (stopped ones included)."""
     from nas.runs.pareto import hypervolume_history
 
-    volumes = hypervolume_history([r["point"] for r in run["rows"]], reference, directions)
+    volumes = hypervolume_history([r[key] for r in run["rows"]], reference, directions)
     spent, points = 0, []
     for row, volume in zip(run["rows"], volumes):
         spent += row["epochs"]
@@ -116,6 +143,8 @@ def compare(args: argparse.Namespace, seed: int, folder: Path) -> list[dict]:
         )
         fast_curve = curve(fast, reference, directions)
         reached = reach(fast_curve, goal)
+        anytime = curve(fast, reference, directions, key="trained")
+        reached_anytime = reach(anytime, goal)
         rows.append(
             {
                 "seed": seed,
@@ -134,6 +163,11 @@ def compare(args: argparse.Namespace, seed: int, folder: Path) -> list[dict]:
                 "mo_complete": sum(1 for r in fast["rows"] if r["point"] is not None),
                 "mo_trials": len(fast["rows"]),
                 "ratio": reached / full_spent if reached is not None else None,
+                # every trained model counted, stopped ones at the epoch they stopped
+                "any_epochs_to_reach": reached_anytime,
+                "any_ratio": reached_anytime / full_spent if reached_anytime is not None else None,
+                "any_final_hv": anytime[-1][1] if anytime else 0.0,
+                "any_hv_at_target": volume_at(anytime, TARGET * full_spent),
             }
         )
     return rows
@@ -142,6 +176,7 @@ def compare(args: argparse.Namespace, seed: int, folder: Path) -> list[dict]:
 HEADER = (
     "seed  scheduler  full HV    full trial-epochs (wall s)  trial-epochs to reach  ratio"
     "  HV at 1/3 (full, sched)  sched final HV, trial-epochs, stopped/complete/trials (wall s)"
+    "  | every trained model: to reach, ratio, HV at 1/3"
 )
 
 
@@ -155,7 +190,17 @@ def row_line(r: dict) -> str:
         f"({r['full_wall']:6.1f})            {reach_text:>11}          {ratio}"
         f"  {third:>23}  {r['mo_final_hv']:.4g}, {r['mo_epochs']}, "
         f"{r['mo_stopped']}/{r['mo_complete']}/{r['mo_trials']} ({r['mo_wall']:.1f})"
+        f"  | {_reached(r['any_epochs_to_reach'])}, {_ratio(r['any_ratio'])}, "
+        f"{r['any_hv_at_target'] / goal:.3f}"
     )
+
+
+def _reached(epochs: int | None) -> str:
+    return "not reached" if epochs is None else str(epochs)
+
+
+def _ratio(ratio: float | None) -> str:
+    return "n/a" if ratio is None else f"{ratio:.3f}"
 
 
 def report(results: list[dict]) -> None:
@@ -167,17 +212,12 @@ def report(results: list[dict]) -> None:
 
 
 def summarize(scheduler: str, results: list[dict]) -> None:
-    reached = [r["ratio"] for r in results if r["ratio"] is not None]
-    print(
-        f"{scheduler}: reached the full-budget hypervolume on {len(reached)} of "
-        f"{len(results)} seeds"
+    verdict(scheduler, "complete trials only (the run's front)", [r["ratio"] for r in results])
+    verdict(
+        scheduler,
+        "every trained model, stopped ones at their last epoch",
+        [r["any_ratio"] for r in results],
     )
-    if reached:
-        mean = statistics.mean(reached)
-        verdict = (
-            "meets" if mean <= TARGET else f"misses by {mean - TARGET:.3f} ({mean / TARGET:.2f}x)"
-        )
-        print(f"  mean compute ratio where reached: {mean:.3f}; target <= {TARGET:.3f}: {verdict}")
     third_full = statistics.mean(r["full_hv_at_target"] / r["full_hv"] for r in results)
     third_fast = statistics.mean(r["mo_hv_at_target"] / r["full_hv"] for r in results)
     print(
@@ -191,6 +231,24 @@ def summarize(scheduler: str, results: list[dict]) -> None:
                 f"({r['mo_epochs'] / r['full_epochs']:.2f} of the full budget); final HV "
                 f"{r['mo_final_hv']:.4g} = {r['mo_final_hv'] / r['full_hv']:.3f} of the goal"
             )
+
+
+def verdict(scheduler: str, counted: str, ratios: list[float | None]) -> None:
+    """The target line for one way of counting: seeds reached, mean ratio, by how much
+    it misses (a seed that never reached the goal counts as missing it)."""
+    reached = [r for r in ratios if r is not None]
+    print(
+        f"{scheduler}, {counted}: reached the full-budget hypervolume on {len(reached)} "
+        f"of {len(ratios)} seeds"
+    )
+    if not reached:
+        print(f"  target <= {TARGET:.3f}: missed (never reached)")
+        return
+    mean = statistics.mean(reached)
+    judged = "meets" if mean <= TARGET else f"misses by {mean - TARGET:.3f} ({mean / TARGET:.2f}x)"
+    if mean <= TARGET and len(reached) < len(ratios):
+        judged = "misses: not reached on every seed"
+    print(f"  mean compute ratio where reached: {mean:.3f}; target <= {TARGET:.3f}: {judged}")
 
 
 def main() -> None:
