@@ -49,10 +49,15 @@ def cache_root(cache_dir: str | None) -> Path:
 
 def fingerprint(files: Iterable[Path], base: Path) -> str:
     """A hash of each file's path (relative to `base`), size and modification time."""
+    return fingerprint_stats((str(path.relative_to(base)), path.stat()) for path in files)
+
+
+def fingerprint_stats(entries: Iterable[tuple[str, os.stat_result]]) -> str:
+    """`fingerprint` of (relative path, stat) pairs already at hand (a folder listing
+    made with os.scandir stats each file once, without building a Path for it)."""
     digest = hashlib.sha256()
-    for path in files:
-        stat = path.stat()
-        digest.update(f"{path.relative_to(base)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    for name, stat in entries:
+        digest.update(f"{name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()
 
 

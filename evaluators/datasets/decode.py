@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +45,7 @@ class Decoded:
         self.pixels += other.pixels
 
 
-def image_size(path: Path) -> tuple[int, int]:
+def image_size(path: str | Path) -> tuple[int, int]:
     """(height, width) from the file header, without decoding the pixels."""
     from PIL import Image
 
@@ -54,7 +55,7 @@ def image_size(path: Path) -> tuple[int, int]:
 
 def decode_into(
     array_path: Path,
-    files: list[Path],
+    files: Sequence[str | Path],
     resolution: int | None,
     workers: int,
     label: str,

@@ -11,6 +11,8 @@ constants are measured on the training images while decoding.
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,15 +38,16 @@ def open_cached(root: Path, config: DataConfig, expected: Any) -> cache.CacheEnt
                 "set data.root to the folder that holds train/ and val/"
             )
     classes = sorted(p.name for p in (root / "train").iterdir() if p.is_dir())
-    parts = {
-        part: _listing(root / part, classes, config) for part in ("train", "val")
-    }  # part -> (files, labels)
+    listings = {part: _listing(root, part, classes, config) for part in ("train", "val")}
+    parts = {part: (listing.files, listing.labels) for part, listing in listings.items()}
     target = _target(config, parts["train"][0], expected)
     resolution = target.size[0] if config.resize and expected is not None else None
     key = {
         "dataset": "imagefolder",
         "root": str(root.resolve()),
-        "files": cache.fingerprint([*parts["train"][0], *parts["val"][0]], root),
+        "files": cache.fingerprint_stats(
+            entry for part in ("train", "val") for entry in listings[part].stats
+        ),
         "shape": [target.channels, *target.size],
         "resize": RESIZE_METHOD if resolution else None,
         "subset": [config.limit, config.split_seed] if config.limit else None,
@@ -56,32 +59,55 @@ def open_cached(root: Path, config: DataConfig, expected: Any) -> cache.CacheEnt
     return cache.open_or_build(cache.cache_root(config.cache_dir), "imagefolder", key, build)
 
 
-def _listing(folder: Path, classes: list[str], config: DataConfig) -> tuple[list[Path], list[int]]:
+@dataclass
+class Listing:
+    """One split's images: paths, labels, and (path relative to the root, stat) for the
+    cache key, all from one os.scandir pass (100,000 files in well under a second)."""
+
+    files: list[str] = field(default_factory=list)  # str: 100,000 Paths cost 2 s to build
+    labels: list[int] = field(default_factory=list)
+    stats: list[tuple[str, os.stat_result]] = field(default_factory=list)
+
+
+def _listing(root: Path, part: str, classes: list[str], config: DataConfig) -> Listing:
+    folder = root / part
     found = sorted(p.name for p in folder.iterdir() if p.is_dir())
     unknown = sorted(set(found) - set(classes))
     if unknown:
         raise SpaceError(f"data: {folder} has classes not in train/: {', '.join(unknown)}")
-    files, labels = [], []
+    listing = Listing()
     for label, name in enumerate(classes):
         if (folder / name).is_dir():
-            chosen = sorted(p for p in (folder / name).iterdir() if _is_image(p))
-            files += chosen
-            labels += [label] * len(chosen)
-    if not files:
+            for entry in _images(folder / name):
+                listing.files.append(entry.path)
+                listing.labels.append(label)
+                listing.stats.append((f"{part}/{name}/{entry.name}", entry.stat()))
+    if not listing.files:
         raise SpaceError(
             f"data: no images found under {folder} (looked for {', '.join(EXTENSIONS)})"
         )
-    if config.limit is not None and config.limit < len(files):
-        keep = sorted(seeded_order(len(files), config.split_seed, config.limit).tolist())
-        files, labels = [files[i] for i in keep], [labels[i] for i in keep]
-    return files, labels
+    if config.limit is not None and config.limit < len(listing.files):
+        keep = sorted(seeded_order(len(listing.files), config.split_seed, config.limit).tolist())
+        listing = Listing(
+            [listing.files[i] for i in keep],
+            [listing.labels[i] for i in keep],
+            [listing.stats[i] for i in keep],
+        )
+    return listing
 
 
-def _is_image(path: Path) -> bool:
-    return path.suffix.lower() in EXTENSIONS and path.is_file()
+def _images(folder: Path) -> list[os.DirEntry]:
+    """The image files of one class folder, sorted by name (as sorted Paths would be)."""
+    with os.scandir(folder) as entries:
+        chosen = [e for e in entries if _is_image_entry(e)]
+    return sorted(chosen, key=lambda e: e.name)
 
 
-def _target(config: DataConfig, files: list[Path], expected: Any) -> Target:
+def _is_image_entry(entry: os.DirEntry) -> bool:
+    return os.path.splitext(entry.name)[1].lower() in EXTENSIONS and entry.is_file()
+
+
+def _target(config: DataConfig, files: list[str], expected: Any) -> Target:
     """Images decode as RGB; their size is the first file's unless resized."""
     wanted = resolution_of(expected)
     if config.resize and wanted is not None:
@@ -100,7 +126,7 @@ def _target(config: DataConfig, files: list[Path], expected: Any) -> Target:
 
 def _build(
     folder: Path,
-    parts: dict[str, tuple[list[Path], list[int]]],
+    parts: dict[str, tuple[list[str], list[int]]],
     classes: list[str],
     target: Target,
     resolution: int | None,
