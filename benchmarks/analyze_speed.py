@@ -18,7 +18,9 @@ written as a run folder (trials.csv + config.yaml, as results/reference/):
 
   baseline process   python + pandas/numpy/yaml running the baseline above
   nas analyze        `nas analyze RUN --by family --budget ... --json` (PED-ANOVA, pictures
-                     and report.html written), and again with --no-importance
+                     and report.html written), and again with --no-importance. It
+                     computes the importances in a forked process while it draws
+                     (nas/runs/analysis/background.py): a second idle core hides them
 
 In-process figures are the best of --repeat runs, fresh-process ones their median.
 
@@ -143,17 +145,19 @@ def _best_of(repeat: int, work) -> tuple[float, object]:
     return min(times), result
 
 
-def _process_seconds(command: list[str], repeat: int) -> float:
-    """Median wall time of `command` as a fresh process (its imports included): the
-    machine is shared, so the median of several runs, not the luckiest one."""
+def _process_seconds(commands: dict[str, list[str]], repeat: int) -> dict[str, float]:
+    """Median wall time of each command as a fresh process (its imports included). The
+    machine is shared: the commands take turns, round after round, so that a burst of
+    load falls on all of them alike, and the median of the rounds is kept."""
     root = Path(__file__).resolve().parent.parent
     env = {"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"}
-    times = []
+    times: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(repeat):
-        start = time.perf_counter()
-        subprocess.run(command, check=True, capture_output=True, cwd=root, env=env)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for name, command in commands.items():
+            start = time.perf_counter()
+            subprocess.run(command, check=True, capture_output=True, cwd=root, env=env)
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(found) for name, found in times.items()}
 
 
 def fresh_processes(table: pd.DataFrame, repeat: int) -> dict[str, float]:
@@ -165,13 +169,13 @@ def fresh_processes(table: pd.DataFrame, repeat: int) -> dict[str, float]:
         (run / "config.yaml").write_text("search: {objectives: {accuracy: max, flops: min}}\n")
         analyze = [sys.executable, "-m", "nas", "analyze", str(run), "--by", "family", "--json"]
         analyze += [f"--budget={b}" for b in BUDGETS]
-        return {
-            "baseline": _process_seconds(
-                [sys.executable, __file__, "--baseline-process", str(run / "trials.csv")], repeat
-            ),
-            "analyze": _process_seconds(analyze, repeat),
-            "no_importance": _process_seconds([*analyze, "--no-importance"], repeat),
+        baseline = [sys.executable, __file__, "--baseline-process", str(run / "trials.csv")]
+        commands = {
+            "baseline": baseline,
+            "analyze": analyze,
+            "no_importance": [*analyze, "--no-importance"],
         }
+        return _process_seconds(commands, repeat)
 
 
 def main() -> None:
