@@ -7,15 +7,17 @@ with a second core the importances are then free; the answer is the same either 
 since the same function runs on the same rows.
 
 A forked child starts with the caller's modules and data already in memory (no second
-interpreter start, no re-import of pandas and Optuna), which is what makes this pay. So
-the work runs in a child only where fork is the platform's way and safe: POSIX, and no
-other thread in the process (a thread holding a lock at the fork would leave the child
-stuck on it). Elsewhere `result()` runs the function in the caller, when first asked.
+interpreter start, no re-import of pandas, no table sent), which is what makes this pay. So
+the work runs in a child only where fork is safe: on Linux (macOS's system libraries
+are not fork-safe; Windows has no fork), with no other thread in the process (a thread
+holding a lock at the fork would leave the child stuck on it; a notebook kernel has
+several). Elsewhere `result()` runs the function in the caller, when first asked.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -69,7 +71,7 @@ def _gone() -> None:
 
 
 def _can_fork() -> bool:
-    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+    return sys.platform.startswith("linux") and threading.active_count() == 1
 
 
 def _child(send: Any, function: Callable[..., Any], args: tuple) -> None:

@@ -105,7 +105,7 @@ def test_unknown_evaluator_is_refused_before_anything_is_written(tmp_path: Path)
 
 def test_pending_runs_in_a_forked_child_when_no_other_thread_runs() -> None:
     if not background._can_fork():
-        pytest.skip("another thread runs in this test process: fork is not used")
+        pytest.skip("fork is not used here: not Linux, or another thread runs")
     assert Pending(os.getpid).result() != os.getpid()
 
 
@@ -131,7 +131,7 @@ def test_pending_raises_the_functions_error_in_the_caller() -> None:
 
 def test_closing_an_unread_result_stops_and_reaps_the_child() -> None:
     if not background._can_fork():
-        pytest.skip("another thread runs in this test process: fork is not used")
+        pytest.skip("fork is not used here: not Linux, or another thread runs")
     import time
 
     pending = Pending(time.sleep, 60)
