@@ -1,4 +1,4 @@
-"""One function run in a forked process while the caller goes on; its result collected later.
+"""One function run in a forked process while the caller goes on; its result read later.
 
 `nas analyze` uses it for the key importances: on 1,000 trials they cost about 0.7 s
 (rebuilding an in-memory Optuna study, then PED-ANOVA per objective), the group
@@ -7,8 +7,8 @@ with a second core the importances are then free; the answer is the same either 
 since the same function runs on the same rows.
 
 A forked child starts with the caller's modules and data already in memory (no second
-interpreter start, no re-import of pandas, no table sent), which is what makes this pay. So
-the work runs in a child only where fork is safe: on Linux (macOS's system libraries
+interpreter start, no re-import of pandas, no table sent): that is what makes it pay.
+So the work runs in a child only where fork is safe: on Linux (macOS's system libraries
 are not fork-safe; Windows has no fork), with no other thread in the process (a thread
 holding a lock at the fork would leave the child stuck on it; a notebook kernel has
 several). Elsewhere `result()` runs the function in the caller, when first asked.
