@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from nas.runs.analysis import ped_anova
 from nas.runs.analysis.features import DERIVED, architectures, flatten
 from nas.runs.analysis.objectives import MINIMIZE, Goal
 from search_space.errors import SpaceError
@@ -40,14 +41,21 @@ def parameter_table(table: pd.DataFrame) -> pd.DataFrame:
     return params[varying].astype(object).where(params[varying].notna(), None)
 
 
-def _evaluator(name: str, seed: int) -> Any:
-    import optuna
+def check_evaluator(name: str) -> str:
+    """`name` if it is an evaluator this module offers; a SpaceError otherwise."""
+    if name not in EVALUATORS:
+        raise SpaceError(f"unknown importance evaluator {name!r}; choose one of {list(EVALUATORS)}")
+    return name
 
-    if name == "fanova":
-        return optuna.importance.FanovaImportanceEvaluator(seed=seed)
-    if name == "ped-anova":
-        return optuna.importance.PedAnovaImportanceEvaluator()
-    raise SpaceError(f"unknown importance evaluator {name!r}; choose one of {list(EVALUATORS)}")
+
+def _scores(study: Any, name: str, seed: int, target: Any) -> dict[str, float]:
+    """Normalised importances of every key for `target` by the evaluator `name`."""
+    if name == "ped-anova":  # the default: Optuna's evaluator, imported without sklearn
+        return ped_anova.evaluate(study, target)
+    import optuna.importance
+
+    evaluator = optuna.importance.FanovaImportanceEvaluator(seed=seed)
+    return optuna.importance.get_param_importances(study, evaluator=evaluator, target=target)
 
 
 def _study_for(params: pd.DataFrame, values: list[list[float]]) -> Any:
@@ -74,6 +82,7 @@ def importances(
     eligible rows of `table`; importances of one objective sum to 1."""
     import optuna
 
+    check_evaluator(evaluator)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     params = parameter_table(table)
     result: dict[str, Any] = {"evaluator": evaluator, "trials": len(table), "objectives": {}}
@@ -88,9 +97,7 @@ def importances(
     for i in varying:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # PED-ANOVA is flagged experimental
-            scores = optuna.importance.get_param_importances(
-                study, evaluator=_evaluator(evaluator, seed), target=lambda t, i=i: t.values[i]
-            )
+            scores = _scores(study, evaluator, seed, lambda t, i=i: t.values[i])
         result["objectives"][goals[i].name] = {k: round(float(v), 4) for k, v in scores.items()}
     return result
 

@@ -13,8 +13,12 @@ from typing import Any
 
 from nas.runs import format as rf
 from nas.runs.analysis.analyze import DEFAULT_KEYS, RunTable, analyze_table, compare_tables
+from nas.runs.analysis.background import Pending
 from nas.runs.analysis.bootstrap import Budget, parse_budget
 from nas.runs.analysis.edf import Band, parse_band
+from nas.runs.analysis.features import architectures
+from nas.runs.analysis.importance import check_evaluator, importances
+from nas.runs.analysis.objectives import eligible
 from nas.runs.analysis.source import RunSource, open_source
 from search_space.errors import SpaceError
 
@@ -55,32 +59,64 @@ def analyze_run(
     """The analysis document of the run at `path`; with `write`, also its pictures
     (plots/analysis-<key>-*.png) and RUN/report.html. Returns (document, files)."""
     source = open_source(path)
-    document = analyze_table(
-        source.table,
-        source.goals,
-        list(keys) or DEFAULT_KEYS,
-        _budgets(budgets, source),
-        _band(band, source),
-        seed,
-        evaluator,
-    )
-    document["run"] = str(path)
-    return document, (_write_analysis(source, document) if write else [])
+    budget_list, band_found = _budgets(budgets, source), _band(band, source)
+    # The importances need only the eligible rows: they are computed beside the groups and
+    # the PNGs (in a forked process where that is safe; see background.py), and joined to
+    # the document before the page, which shows them, is written.
+    rows = eligible(source.table, source.goals)
+    architectures(rows)  # parsed (and cached) once, before the fork, for both processes
+    if evaluator:
+        check_evaluator(evaluator)  # before anything is written
+    pending = Pending(importances, rows, source.goals, evaluator, seed) if evaluator else None
+    try:
+        document = analyze_table(
+            source.table,
+            source.goals,
+            list(keys) or DEFAULT_KEYS,
+            budget_list,
+            band_found,
+            seed,
+            evaluator=None,
+        )
+        document["run"] = str(path)
+        pictures = _write_pictures(source, document) if write else None
+        document["importance"] = pending.result() if pending else None
+    finally:
+        if pending is not None:
+            pending.close()
+    return document, _write_page(source, document, pictures)
 
 
-def _write_analysis(source: RunSource, document: dict[str, Any]) -> list[Path]:
+def _write_pictures(source: RunSource, document: dict[str, Any]) -> list[Path] | None:
+    """plots/analysis-*.png; None where the folder is read-only (then no page either)."""
     from nas.runs.analysis.plots import write_analysis_plots
-    from nas.runs.html.report import write_run_report
 
     try:
-        written = write_analysis_plots(document, source.path / rf.PLOTS_DIR)
-        page = write_run_report(source.path, source.table, source.reference_text(), document)
+        return write_analysis_plots(document, source.path / rf.PLOTS_DIR)
     except OSError as error:  # a read-only copy of a run is still analysed
-        from nas.console import note
+        _not_written(error)
+        return None
 
-        note(f"nas analyze: pictures not written ({error})")
+
+def _write_page(
+    source: RunSource, document: dict[str, Any], pictures: list[Path] | None
+) -> list[Path]:
+    from nas.runs.html.report import write_run_report
+
+    if pictures is None:
         return []
-    return written + ([page] if page else [])
+    try:
+        page = write_run_report(source.path, source.table, source.reference_text(), document)
+    except OSError as error:
+        _not_written(error)
+        return []
+    return pictures + ([page] if page else [])
+
+
+def _not_written(error: OSError) -> None:
+    from nas.console import note
+
+    note(f"nas analyze: pictures not written ({error})")
 
 
 def compare_runs(

@@ -54,3 +54,22 @@ def planted_run(size: int, gap: float, seed: int = 0) -> pd.DataFrame:
         for a, f in zip(accuracy, flops)
     ]
     return trials_table(rows)
+
+
+def mixed_run(size: int = 40, seed: int = 3) -> pd.DataFrame:
+    """Accuracy driven by the kernel and the second block, FLOPs by the kernel."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for _ in range(size):
+        kernel, second = int(rng.choice([3, 5, 7])), str(rng.choice(["resnet", "attention"]))
+        noise = rng.normal(0, 0.01)
+        rows.append(
+            {
+                "accuracy": 0.6 + 0.02 * kernel + 0.05 * (second == "attention") + noise,
+                "flops": 1e6 * kernel + rng.uniform(0, 5e5),
+                "first": str(rng.choice(["resnet", "convnext"])),
+                "second": second,
+                "kernel": kernel,
+            }
+        )
+    return trials_table(rows)
