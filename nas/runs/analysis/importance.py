@@ -98,7 +98,10 @@ def importances(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # PED-ANOVA is flagged experimental
             scores = _scores(study, evaluator, seed, lambda t, i=i: t.values[i])
-        result["objectives"][goals[i].name] = {k: round(float(v), 4) for k, v in scores.items()}
+        rounded = {k: round(float(v), 4) for k, v in scores.items()}
+        # most important first; ties by name, so the order never depends on hashing
+        ordered = sorted(rounded.items(), key=lambda item: (-item[1], item[0]))
+        result["objectives"][goals[i].name] = dict(ordered)
     return result
 
 
