@@ -26,7 +26,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from search_space.errors import SpaceError
+from search_space.errors import SpaceError, did_you_mean
 
 ATTENTION_BLOCKS = frozenset({"attention"})  # token mixing by self-attention
 NOT_APPLICABLE = "n/a"  # a key the architecture does not have (kernel of an attention stage)
@@ -72,7 +72,10 @@ def lookup(arch: Mapping[str, Any], key: str) -> Any:
     for part in key.split("."):
         match = _STEP.fullmatch(part)
         if match is None:
-            raise SpaceError(f"group key {key!r}: cannot read {part!r}; write e.g. stages[2].block")
+            raise SpaceError(
+                f"group key {key!r}: cannot read {part!r}{did_you_mean(key, DERIVED)}; write "
+                f"a path such as stages[2].block or one of {', '.join(sorted(DERIVED))}"
+            )
         name, index = match.groups()
         value = value.get(name) if isinstance(value, Mapping) else None
         if index is not None:
@@ -104,7 +107,8 @@ def group_column(table: pd.DataFrame, key: str) -> pd.Series:
     known = set(values) - {NOT_APPLICABLE}
     if not known:
         raise SpaceError(
-            f"group key {key!r} is in no trial's architecture; use a path such as "
+            f"group key {key!r} is in no trial's architecture{did_you_mean(key, DERIVED)}; "
+            "use a path such as "
             f"stages[0].block or one of {', '.join(sorted(DERIVED))}"
         )
     return pd.Series([str(v) for v in values], index=table.index, name=key)

@@ -69,6 +69,8 @@ def test_analyze_prints_one_winner_line_per_budget(nas, reference) -> None:
     ("args", "message"),
     [
         (["--by", "stages[7].block"], "group key 'stages[7].block' is in no trial"),
+        (["--by", "has attention"], "(did you mean 'has_attention'?)"),
+        (["--by", "famly"], "(did you mean 'family'?)"),
         (["--budget", "flops<5e6"], "budget 'flops<5e6'"),
         (["--budget", "latency_ms<=3"], "recorded no 'latency_ms'"),
         (["--band", "flops=1e6"], "band 'flops=1e6'"),
