@@ -3,6 +3,7 @@
     nas.search(space, **settings)   run a search (Optuna samples, Ray Tune trains)
     nas.open_run(path)              the trials table, Pareto front and hypervolume of a run
     nas.load_model(path)            an exported model, in eval mode
+    nas.verify(path, seeds=3)       the front retrained with more seeds: 95% intervals
     nas.analyze(path, by=[...])     which design choice wins at which budget
     nas.compare([path, path, ...])  runs of different spaces side by side
 
@@ -16,9 +17,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from nas.api import analyze, compare, load_model, open_run, search
+    from nas.api import analyze, compare, load_model, open_run, search, verify
 
-__all__ = ["analyze", "compare", "load_model", "open_run", "search"]
+__all__ = ["analyze", "compare", "load_model", "open_run", "search", "verify"]
 
 
 def __getattr__(name: str) -> Any:

@@ -1,5 +1,5 @@
-"""The public Python API: `nas.search`, `nas.open_run`, `nas.load_model`, `nas.analyze`
-and `nas.compare`.
+"""The public Python API: `nas.search`, `nas.open_run`, `nas.load_model`, `nas.verify`,
+`nas.analyze` and `nas.compare`.
 
 Each function imports what it needs when called, so `import nas` stays light.
 
@@ -7,6 +7,7 @@ Each function imports what it needs when called, so `import nas` stays light.
     run = nas.search("demo", trials=12, epochs=2, output="results/demo")  # a Run
     run = nas.open_run("results/demo")         # .trials, .front, .hypervolume, .study
     model = nas.load_model("results/demo/export/7")
+    intervals = nas.verify("results/demo", seeds=3)  # the front retrained with 3 seeds
     document, files = nas.analyze("results/demo", by=["family"], budgets=["flops<=5e6"])
 """
 
@@ -115,6 +116,23 @@ def compare(
     from nas.runs.analysis.run import compare_runs
 
     return compare_runs(paths, budgets, band, seed, output)
+
+
+def verify(
+    path: str | os.PathLike,
+    *,
+    seeds: int = 3,
+    epochs: int | None = None,
+    picks: Sequence[str] = ("pareto",),
+    threads: int | None = None,
+) -> dict[str, Any]:
+    """`nas verify`: retrains the front's members (or `picks`, as `nas export --pick`)
+    with `seeds` fresh training seeds as Ray tasks, keeps every seed in RUN/verify.csv,
+    and returns RUN/verify.json's document: per member and objective the mean, standard
+    deviation and 95% interval, and which members cannot be told apart."""
+    from nas.engine.verify import verify_run
+
+    return verify_run(path, seeds, epochs, list(picks), threads)
 
 
 def _announce(experiment: Any) -> None:

@@ -25,7 +25,14 @@ def test_importing_nas_loads_no_torch_optuna_or_ray() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
-    assert sorted(nas.__all__) == ["analyze", "compare", "load_model", "open_run", "search"]
+    assert sorted(nas.__all__) == [
+        "analyze",
+        "compare",
+        "load_model",
+        "open_run",
+        "search",
+        "verify",
+    ]
 
 
 def test_open_run_gives_what_the_report_prints(request, tmp_path) -> None:
@@ -137,3 +144,9 @@ def test_api_search_equals_the_cli_and_leaves_stdout_alone(request, tmp_path, ca
     for column in ("accuracy", "loss", "flops", "params"):
         assert run.trials[column].tolist() == pytest.approx(by_cli[column].tolist(), rel=1e-6)
     assert run.outcome.finished and run.outcome.decided == 2
+    # verify: the same seed of the same trial retrains to the same numbers either way
+    document = nas.verify(tmp_path / "api", seeds=1, picks=["0"])
+    by_cli_verify = cli("verify", tmp_path / "cli", "--seeds", "1", "--pick", "0", "--json")
+    assert by_cli_verify.code == 0, by_cli_verify.err
+    assert document["members"] == by_cli_verify.json()["members"]
+    assert [m["trial"] for m in document["members"]] == [0]
