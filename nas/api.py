@@ -125,14 +125,16 @@ def verify(
     epochs: int | None = None,
     picks: Sequence[str] = ("pareto",),
     threads: int | None = None,
+    address: str | None = None,
 ) -> dict[str, Any]:
     """`nas verify`: retrains the front's members (or `picks`, as `nas export --pick`)
-    with `seeds` fresh training seeds as Ray tasks, keeps every seed in RUN/verify.csv,
-    and returns RUN/verify.json's document: per member and objective the mean, standard
-    deviation and 95% interval, and which members cannot be told apart."""
+    with `seeds` fresh training seeds as Ray tasks (where the search ran, or `address`:
+    "local", "auto", HOST:PORT), keeps every seed in RUN/verify.csv, and returns
+    RUN/verify.json's document: per member and objective the mean, standard deviation
+    and 95% interval, and which members cannot be told apart."""
     from nas.engine.verify import verify_run
 
-    return verify_run(path, seeds, epochs, list(picks), threads)
+    return verify_run(path, seeds, epochs, list(picks), threads, address=address)
 
 
 def _announce(experiment: Any) -> None:

@@ -28,6 +28,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="PICK",
         help="members: pareto (default), knee, best-accuracy, or trial numbers",
     )
+    parser.add_argument(
+        "--address",
+        metavar="ADDR",
+        help="where the seeds run: local (Ray in this process), auto or HOST:PORT "
+        "(default: where the search ran)",
+    )
     parser.add_argument("--json", action="store_true", help="print verify.json's document")
     parser.set_defaults(run=run)
 
@@ -46,7 +52,13 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         document = verify_run(
-            args.run_dir, args.seeds, args.epochs, args.pick, args.threads, on_seed=on_seed
+            args.run_dir,
+            args.seeds,
+            args.epochs,
+            args.pick,
+            args.threads,
+            on_seed=on_seed,
+            address=args.address,
         )
     except TrainingFailed as failure:
         print(f"nas verify: failed: {failure} (finished seeds are kept)", file=sys.stderr)

@@ -35,12 +35,14 @@ def verify_run(
     picks: list[str] | None = None,
     threads: int | None = None,
     on_seed: Callable[[dict[str, Any]], None] | None = None,
+    address: str | None = None,
 ) -> dict[str, Any]:
     """Trains what verify.csv lacks, then returns verify.json's document.
 
     `picks` chooses the members as `nas export --pick` does (default: the whole front);
     `threads` sets torch's CPU threads per seed (default: train.threads, else the
-    search's CPUs per trial)."""
+    search's CPUs per trial); `address` is where the seeds run: None for where the
+    search ran, "local" for Ray in this process, or "auto" / HOST:PORT."""
     from nas.runs.folder import open_run
     from nas.runs.picks import select_trials
     from nas.runs.results import analyse_study
@@ -54,7 +56,7 @@ def verify_run(
     results = analyse_study(study, run_dir=run.path)
     if results.front.empty:
         raise SpaceError(f"{run.path}: the Pareto front is empty; nothing to verify")
-    config = run.config(study)
+    config = _with_address(run.config(study), address)
     objectives = [o.name for o in results.objectives if o.name in MEASURED]
     if "accuracy" not in objectives:
         raise SpaceError(f"{run.path}: verify retrains for accuracy, which the run did not score")
@@ -66,6 +68,36 @@ def verify_run(
     summaries = {int(n): str(s) for n, s in zip(table["number"], table["summary"])}
     with run_lock(run.path):  # one writer of verify.csv: no search, no second verify
         return _train_missing(run.path, jobs, objectives, summaries, config, on_seed)
+
+
+def _with_address(config: dict[str, Any], address: str | None) -> dict[str, Any]:
+    """The run's config with the cluster to use: the given one, else the search's (then
+    checked here, so a cluster that is gone says how to verify on this machine)."""
+    from nas.engine.settings import check_setting
+
+    search = dict(config.get("search") or {})
+    if address is not None:
+        search["address"] = check_setting("address", address, "--address")
+    elif search.get("address"):
+        reason = _unreachable(search["address"])
+        if reason:
+            raise SpaceError(
+                f"the search ran on the Ray cluster at {search['address']}, which does not "
+                f"answer now ({reason}); start it again, or verify on this machine with "
+                "--address local"
+            )
+    return {**config, "search": search}
+
+
+def _unreachable(address: str) -> str | None:
+    """Why the Ray cluster at `address` does not answer (a few words), or None."""
+    from nas.engine.cluster_probe import probe, resolve_address
+
+    try:
+        target = resolve_address(address)
+    except SpaceError:
+        return "no cluster started with `ray start` on this machine"
+    return probe(target)
 
 
 def _train_missing(

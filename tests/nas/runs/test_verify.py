@@ -71,7 +71,13 @@ def test_a_real_verify_records_every_seed_and_resumes(nas, write_space, tmp_path
     kept = pd.read_csv(run / rf.VERIFY_CSV)
     front = [0, 1]
     assert list(kept["trial"]) == front and list(kept["seed"]) == [1, 1]
-    result = nas("verify", run, "--seeds", "2", "--pick", "0", "1", "--json")  # only seed 2
+    _store_address(run, "127.0.0.1:1")  # as if the search had run on a cluster now gone
+    gone = nas("verify", run, "--seeds", "2", "--pick", "0", "1")
+    assert gone.code == 2 and "127.0.0.1:1, which does not answer now" in gone.err, gone.err
+    assert "--address local" in gone.err and len(gone.err.strip().splitlines()) == 1
+    pd.testing.assert_frame_equal(pd.read_csv(run / rf.VERIFY_CSV), kept)  # nothing lost
+    # only seed 2 is trained, here
+    result = nas("verify", run, "--seeds", "2", "--pick", "0", "1", "--json", "--address", "local")
     assert result.code == 0, result.err
     table = pd.read_csv(run / rf.VERIFY_CSV)
     assert sorted(zip(table["trial"], table["seed"])) == [(t, s) for t in front for s in (1, 2)]
@@ -91,3 +97,17 @@ def test_a_real_verify_records_every_seed_and_resumes(nas, write_space, tmp_path
     assert (
         nas("verify", run, "--epochs", "2", "--pick", "0").code == 2
     )  # other epochs: refused, file kept
+
+
+def _store_address(run, address: str) -> None:
+    """Records `address` as the cluster the run's search used (the study's config copy)."""
+    import optuna
+
+    info = json.loads((run / rf.RUN_FILE).read_text())
+    study = optuna.load_study(
+        study_name=info[rf.RUN_STUDY_NAME], storage=f"sqlite:///{run / rf.STUDY_FILE}"
+    )
+    config = study.user_attrs[rf.STUDY_CONFIG]
+    study.set_user_attr(
+        rf.STUDY_CONFIG, {**config, "search": {**config["search"], "address": address}}
+    )
