@@ -25,6 +25,7 @@ a fraction of the goal: the anytime comparison behind the target.
 
     python benchmarks/multi_fidelity.py [--seeds 3] [--trials 12] [--epochs 6]
         [--factor 3] [--grace 1] [--eta 3] [--limit IMAGES] [--space demo]
+        [--tie-break crowding|hypervolume]
         [--schedulers mo_asha asha]
 """
 
@@ -57,6 +58,7 @@ def search(args: argparse.Namespace, seed: int, scheduler: str, trials: int, out
             "early_stopping": scheduler,
             "asha_grace_period": args.grace,
             "asha_reduction_factor": args.eta,
+            "asha_tie_break": args.tie_break,
             "plots": False,
             "output": str(out),
         },
@@ -261,6 +263,7 @@ def main() -> None:
     parser.add_argument("--grace", type=int, default=1)
     parser.add_argument("--eta", type=float, default=3.0)
     parser.add_argument("--limit", type=int, default=None, help="images of the dataset to use")
+    parser.add_argument("--tie-break", default="crowding", choices=["crowding", "hypervolume"])
     parser.add_argument(
         "--schedulers",
         nargs="+",

@@ -17,6 +17,7 @@ from evaluators.train_choices import check_train
 from nas.engine.constraints import Constraint, parse_constraints, to_mapping
 from nas.engine.objectives import DEFAULT_OBJECTIVES, parse_objectives, to_text
 from nas.engine.samplers import DEFAULT_SAMPLER, SAMPLERS
+from nas.engine.schedulers.ranking import TIE_BREAKS
 from nas.runs.pareto import Objective
 from search_space.errors import SpaceError, describe, did_you_mean, known_settings, one_of
 
@@ -55,6 +56,9 @@ class SearchConfig:
     asha_reduction_factor: float = 3.0
     # Hyperband over this many brackets; bracket s first judges a trial at rung s.
     asha_brackets: int = 1
+    # MO-ASHA: how a rung orders the members of one Pareto front ("crowding": NSGA-II's
+    # crowding distance, the ends always first; "hypervolume": exclusive contribution).
+    asha_tie_break: str = "crowding"
     # Optuna storage URL; None: sqlite:///RUN/study.db, which optuna-dashboard opens.
     storage: str | None = None
     # None: the run folder's name, so many runs can share one database server.
@@ -211,6 +215,7 @@ _PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "asha_grace_period": _integer(1, 100_000),
     "asha_reduction_factor": _number(1.0, strict=True, high=1000),
     "asha_brackets": _integer(1, 100),
+    "asha_tie_break": _word(TIE_BREAKS),
     "storage": _optional_text,
     "study_name": _optional_text,
     "max_retries": _integer(0, 100),

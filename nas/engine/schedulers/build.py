@@ -45,6 +45,7 @@ def make_scheduler(experiment: Any, searcher: Any) -> Any:
         ladder,
         [metric_key(o.name) for o in objectives],
         [o.direction for o in objectives],
+        tie_break=search.asha_tie_break,
         on_stop=searcher.stopped_by_scheduler.add,
     )
     replay_study(scheduler, searcher.study)

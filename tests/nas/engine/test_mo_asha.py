@@ -269,3 +269,38 @@ def test_a_real_search_records_rungs_and_stops_by_pareto_rank(nas, write_space, 
         flops = trial.user_attrs[rf.ATTR_METRICS]["flops"]
         expected = book.report(trial.number, 1, [epoch1["accuracy"], flops])
         assert (trial.user_attrs[rf.ATTR_STATE] == rf.COMPLETE) == expected, trial.number
+
+
+@pytest.mark.parametrize("tie_break", ["crowding", "hypervolume"])
+def test_the_tie_break_setting_reaches_the_rungs(write_space, tmp_path, tie_break):
+    import types
+
+    import optuna
+
+    from nas.engine.config import resolve_experiment
+    from nas.engine.schedulers.build import make_scheduler
+
+    space = {**TINY, "search": {**TINY["search"], "asha_tie_break": tie_break}}
+    experiment = resolve_experiment(str(write_space(space)), {"search": {"output": str(tmp_path)}})
+    searcher = types.SimpleNamespace(
+        study=optuna.create_study(directions=ACC_FLOPS), stopped_by_scheduler=set(), rung_of=None
+    )
+    scheduler = make_scheduler(experiment, searcher)
+    assert scheduler.book.tie_break == tie_break
+    # the planted rung of nine with C arriving last: C is one of the three kept (A, C, D)
+    names = list(RUNG)
+    for number, name in enumerate(names):
+        if name != "C":
+            scheduler.book.replay(number, [(1, RUNG[name])])
+    assert scheduler.book.report(names.index("C"), 1, RUNG["C"]) is True
+    assert scheduler.book.report(len(names), 1, RUNG["I"]) is False  # a copy of the last
+
+
+def test_an_unknown_tie_break_is_one_line_naming_the_choices(write_space, tmp_path):
+    from nas.engine.config import resolve_experiment
+    from search_space.errors import SpaceError
+
+    space = {**TINY, "search": {**TINY["search"], "asha_tie_break": "crowd"}}
+    with pytest.raises(SpaceError, match="asha_tie_break") as error:
+        resolve_experiment(str(write_space(space)), {})
+    assert "crowding" in str(error.value) and len(str(error.value).splitlines()) == 1
