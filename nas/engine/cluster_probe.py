@@ -98,18 +98,8 @@ def _ask_gcs(target: str, timeout_s: float) -> str | None:
             request_serializer=lambda _: b"",  # GetClusterIdRequest has no fields
             response_deserializer=lambda data: data,
         )
-        # Waited for here, in short slices of Python: a Ctrl-C always interrupts it (a
-        # blocking gRPC call can miss one that arrives while it is in its C core).
-        answer = call.future(None, timeout=timeout_s, wait_for_ready=True)
-        try:
-            while True:
-                try:
-                    answer.result(timeout=0.1)
-                    break
-                except grpc.FutureTimeoutError:
-                    continue
-        finally:
-            answer.cancel()  # no-op once answered
+        # gRPC waits in short slices, so Ctrl-C is honoured during the call.
+        call(None, timeout=timeout_s, wait_for_ready=True)
     except grpc.RpcError as error:
         code = error.code()
         if code == grpc.StatusCode.UNAUTHENTICATED:  # Ray with token authentication
