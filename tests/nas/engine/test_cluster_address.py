@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.ctrl_c import popen_for_ctrl_c
 from tests.nas.engine.test_search import SPACE
 
 
@@ -145,7 +146,7 @@ def test_ctrl_c_while_waiting_for_an_address_stops_at_once(write_space, tmp_path
     try:
         command = [sys.executable, "-m", "nas", "search", str(write_space(SPACE))]
         command += ["--address", f"127.0.0.1:{server.port}", "--output", str(tmp_path / "run")]
-        process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=_env())
+        process = popen_for_ctrl_c(command, stderr=subprocess.PIPE, text=True, env=_env())
         # Wait for the search to reach the listener, then press Ctrl-C.
         while server.connections == 0:
             assert process.poll() is None, process.stderr.read()

@@ -21,6 +21,7 @@ import pandas as pd
 import pytest
 
 from nas.runs import format as rf
+from tests.ctrl_c import popen_for_ctrl_c
 from tests.nas.engine.ray_head import RayHead
 from tests.nas.engine.test_search import SPACE, _study
 
@@ -119,7 +120,7 @@ def test_a_search_where_no_trial_completes_exits_1(write_space, tmp_path):
 def test_after_ctrl_c_nothing_shows_as_running(nas, write_space, tmp_path) -> None:
     space, run = write_space({**SPACE, "data": {"name": "mnist5k", "limit": 1500}}), tmp_path / "r"
     flags = ("--trials", 4, "--epochs", 3, "--max-concurrent", 2, "--no-plots")
-    process = subprocess.Popen(
+    process = popen_for_ctrl_c(
         _command(space, run, *flags),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
