@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import json
 import os
 import re
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -186,10 +188,18 @@ _FIGURES_JS = (
 
 def check(page: Path, screenshot: Path, browser: str, timeout: float) -> tuple[list[str], dict]:
     """(JavaScript errors, {"figures", "drawn", "height"}); writes the screenshot."""
-    with tempfile.TemporaryDirectory(prefix="report-browser-") as profile:
+    # Chromium's helper processes (renderer, GPU, crash handler) can outlive the main one
+    # for a moment and still write to the profile: the browser runs in a process group
+    # of its own, which is ended as a whole, and a file they leave behind is no error.
+    profile_dir = tempfile.TemporaryDirectory(prefix="report-browser-", ignore_cleanup_errors=True)
+    with profile_dir as profile:
         command = [browser, *FLAGS, f"--user-data-dir={profile}", "about:blank"]
         process = subprocess.Popen(
-            command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
+            command,
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
+            start_new_session=True,
         )
         try:
             tools = DevTools(_page_target(_devtools_port(process, timeout)), timeout)
@@ -224,8 +234,29 @@ def check(page: Path, screenshot: Path, browser: str, timeout: float) -> tuple[l
             screenshot.write_bytes(base64.b64decode(shot["data"]))
             return javascript_errors(tools.events), state
         finally:
-            process.terminate()
-            process.wait(timeout=10)
+            _end_group(process)
+
+
+def _end_group(process: subprocess.Popen) -> None:
+    """Ends the browser and every process it started (its own process group)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    deadline = time.monotonic() + 5  # the helpers leave the group a moment later
+    while time.monotonic() < deadline and _group_alive(process.pid):
+        time.sleep(0.05)
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
 
 
 def main(argv: list[str] | None = None) -> int:
