@@ -45,6 +45,8 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import itertools
+
 from _synthetic_folder import make_folder
 
 from evaluators.config import DataConfig, TrainConfig
@@ -84,11 +86,11 @@ class Sizes:
     def __init__(self, dry_run: bool):
         self.dry_run = dry_run
         self.device = "cpu" if dry_run else "cuda"
-        self.train_images, self.val_images = (256, 64) if dry_run else (40_000, 5_000)
-        self.batch = 32 if dry_run else 256
+        self.train_images, self.val_images = (128, 32) if dry_run else (40_000, 5_000)
+        self.batch = 16 if dry_run else 256
         self.epochs = 1 if dry_run else 3
         self.trials = 2 if dry_run else 16
-        self.search_train_limit = 200 if dry_run else 12_000
+        self.search_train_limit = 100 if dry_run else 12_000
         self.search_timeout = 150
         self.gpu_shares = (None,) if dry_run else (1.0, 0.25, 0.125)
         self.latency_repeats = 10 if dry_run else 100
@@ -225,7 +227,7 @@ def check_train(data: DataConfig, sizes: Sizes) -> dict:
     out = {}
     for spec in (CONV, ATTENTION):
         dataset = load_dataset(DataConfig(**{**data.__dict__, "augment": False}), _input(spec))
-        for amp in (True, False):
+        for amp in (True, False) if not sizes.dry_run else ():
             plain_loop(spec, dataset, sizes, amp=amp, epochs=1)
             ours(spec, data, sizes, amp=amp, augment_on=True, epochs=1)
         bf16 = ours(spec, data, sizes, amp=True, augment_on=False)
@@ -378,7 +380,16 @@ def trial_figures(rows: list[dict]) -> dict:
     starts = [datetime.fromisoformat(r["datetime_start"]) for r in complete]
     ends = [datetime.fromisoformat(r["datetime_complete"]) for r in complete]
     span = (max(ends) - min(starts)).total_seconds() if complete else float("nan")
+    phases = {  # where a trial's time goes, and the driver's gap between trials
+        f"median_{key}": statistics.median(float(r[key] or 0) for r in complete)
+        for key in complete[0]
+        if key.startswith("seconds_")
+    } if complete else {}  # fmt: skip
+    ordered = sorted(zip(starts, ends))
+    gaps = [(b[0] - a[1]).total_seconds() for a, b in itertools.pairwise(ordered)]
     return {
+        **phases,
+        "median_gap_after_previous_end_s": statistics.median(gaps) if gaps else None,
         "trials": len(rows),
         "complete": len(complete),
         "failed": len([r for r in rows if r["state"] != "complete"]),

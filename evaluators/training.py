@@ -63,7 +63,7 @@ def train_and_evaluate(
     plan.prepare_model(model)
     set_drop_path(model, train.drop_path)  # 0 sets every rate to 0: the config decides
     fork_devices = [plan.device] if plan.device.type == "cuda" else []
-    with torch.random.fork_rng(devices=fork_devices):
+    with torch.random.fork_rng(devices=fork_devices), plan.tuned():
         torch.manual_seed(seed)
         history, seconds = _fit(model, dataset, train, plan, seed, on_epoch)
     last = history[-1]

@@ -15,12 +15,23 @@ def test_auto_picks_cuda_with_bf16_and_channels_last_when_present() -> None:
     assert plan.device == torch.device("cuda")
     assert plan.autocast_dtype is torch.bfloat16
     assert plan.channels_last
+    assert plan.cudnn_benchmark
+
+
+def test_cudnn_autotuner_is_on_only_inside_a_cuda_plans_block() -> None:
+    before = torch.backends.cudnn.benchmark
+    with plan_device("cuda", cuda_available=True, bf16_supported=True).tuned():
+        assert torch.backends.cudnn.benchmark
+    assert torch.backends.cudnn.benchmark == before
+    with plan_device("cpu").tuned():
+        assert torch.backends.cudnn.benchmark == before
 
 
 def test_auto_falls_back_to_cpu_in_fp32_and_nchw() -> None:
     plan = plan_device("auto", cuda_available=False)
     assert plan.device == torch.device("cpu")
     assert plan.autocast_dtype is None and not plan.channels_last
+    assert not plan.cudnn_benchmark
 
 
 @pytest.mark.parametrize(
