@@ -41,7 +41,7 @@ def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
         if chosen in (None, name):
             importlib.import_module(f"nas.cli.{name}").add_parser(subparsers)
         else:
-            subparsers.add_parser(name, help=help_text)
+            subparsers.add_parser(name, help=help_text.replace("%", "%%"))  # argparse %-formats
     return parser
 
 

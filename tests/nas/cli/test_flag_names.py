@@ -34,3 +34,13 @@ def test_validate_refuses_what_search_refuses(nas, write_space):
     assert "search.cpus_per_trial: .nan must be a finite number" in err
     assert "search.seed: 1099511627776 must be a whole number from 0 to 4,294,967,295" in err
     assert len(err.strip().splitlines()) == 4
+
+
+def test_top_level_help_lists_every_command_with_its_own_words(nas):
+    from nas.cli import COMMANDS
+
+    result = nas("--help")
+    assert result.code == 0, result.err
+    text = " ".join(result.out.split())  # argparse wraps the descriptions
+    for name, words in COMMANDS.items():
+        assert f"{name} {words}" in text  # "95% intervals": a literal percent sign
