@@ -1,8 +1,9 @@
 """The live view of a search, on stderr (stdout stays free for --json).
 
 On a terminal, one status line is redrawn in place about once a second; every finished
-trial also leaves a line above it. Elsewhere (a log file, CI) only the per-trial lines
-are printed. A status line reads:
+trial also leaves a line above it. Elsewhere (a log file, CI) lines are only ever added:
+one per finished trial with the status after it, the status when the first trials start,
+and the status again after every `heartbeat_s` without a line. A status line reads:
 
     [7/12] 5 complete, 1 stopped, 0 failed, 1 infeasible, 2 running, 1 retried
            | 1m12s, ETA 0m58s | front 3, best acc 0.951, HV 0.0123
@@ -12,6 +13,10 @@ worker died and was started again. Front, best accuracy and hypervolume come fro
 run folder's analysis (`nas.run_folder.RunResults`), the one the summary and `nas report`
 use; when the search skipped a refresh (a busy driver), they carry "as of N decided".
 The last line, written by `finish`, is drawn from the search's final analysis.
+
+The ETA learns from the trials that ran: remaining trials x their mean duration / the
+most trials seen running at once. Before any trial has finished there is none; the
+one-time start (Ray, the first worker's imports, a dataset decode) is not in it.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ class Progress:
         stream: TextIO | None = None,
         live: bool | None = None,
         refresh_s: float = 1.0,
+        heartbeat_s: float = 60.0,
     ):
         self.stream = stream or sys.stderr
         self.live = self.stream.isatty() if live is None else live
@@ -50,6 +56,9 @@ class Progress:
         self.running, self.retried = 0, 0
         self.started = time.monotonic()
         self.refresh_s, self.last_draw = refresh_s, 0.0
+        self.heartbeat_s, self.last_line = heartbeat_s, self.started
+        self.durations: list[float] = []  # seconds of each finished trial that ran
+        self.peak_running = 0
         self.front_size, self.best_accuracy, self.hypervolume = 0, None, None
         self.results_decided = 0  # decided trials the front and hypervolume are computed on
         self.fresh = False
@@ -85,15 +94,21 @@ class Progress:
         self.fresh = False
         if state != rf.INFEASIBLE:  # infeasible ones never ran
             self.running = max(0, self.running - 1)
+            seconds = (attrs.get(rf.ATTR_SECONDS) or {}).get("total")
+            if seconds is not None and math.isfinite(seconds) and seconds > 0:
+                self.durations.append(float(seconds))
         self._print(self._trial_line(number, state, attrs))
         if not self.live:
             self._print("  " + self.status())
 
     def tick(self, running: int) -> None:
-        self.running = running
+        first_start = running > 0 and self.peak_running == 0
+        self.running, self.peak_running = running, max(self.peak_running, running)
         now = time.monotonic()
         if self.live and now - self.last_draw >= self.refresh_s:
             self._draw()
+        elif not self.live and (first_start or now - self.last_line >= self.heartbeat_s):
+            self._print("  " + self.status())
 
     def finish(self, results: Any) -> None:
         """The last line, from the search's final analysis: after it nothing runs."""
@@ -131,11 +146,17 @@ class Progress:
         return text
 
     def eta(self, elapsed: float) -> float | None:
-        """Remaining trials at this session's rate so far; None before the first one."""
+        """Seconds left: the remaining trials at the finished trials' mean duration, as many
+        at once as were seen running; from this session's rate when no duration is known;
+        None before the first trial is decided."""
+        remaining = max(0, self.target - self.decided)
+        if self.durations:
+            mean = sum(self.durations) / len(self.durations)
+            return remaining * mean / max(1, self.peak_running)
         done_now = self.decided - self.done_before
         if done_now <= 0:
             return None
-        return max(0.0, (self.target - self.decided) * elapsed / done_now)
+        return max(0.0, remaining * elapsed / done_now)
 
     def _trial_line(self, number: int, state: str, attrs: dict[str, Any]) -> str:
         metrics = attrs.get(rf.ATTR_METRICS) or {}
@@ -164,6 +185,7 @@ class Progress:
         else:
             self.stream.write(line + "\n")
             self.stream.flush()
+        self.last_line = time.monotonic()
 
 
 def _clock(seconds: float) -> str:

@@ -369,6 +369,32 @@ def test_progress_line_counts_states_and_estimates_the_rest() -> None:
     assert "ETA 1m0" in status  # two left at 30 s each
 
 
+def test_eta_learns_from_finished_trials_not_from_the_start_up() -> None:
+    progress = Progress(target=6, done=0, stream=io.StringIO(), live=False)
+    progress.started -= 600  # ten minutes of start-up (Ray, imports, a decode) before any trial
+    progress.tick(2)  # two trials at once
+    for number in (0, 1):
+        attrs = {"metrics": {"accuracy": 0.9}, "seconds": {"total": 30.0}}
+        progress.trial_finished(number, "complete", attrs)
+    # 4 left, 30 s each, 2 at a time: 60 s (the old rate, 600 s / 2 trials x 4, said 20 min)
+    assert progress.eta(elapsed=660.0) == pytest.approx(60.0)
+    assert "ETA 1m00s" in progress.status()
+
+
+def test_redirected_output_shows_the_first_start_and_a_heartbeat() -> None:
+    stream = io.StringIO()
+    progress = Progress(target=3, done=0, stream=stream, live=False, heartbeat_s=3600)
+    progress.tick(0)
+    assert stream.getvalue() == ""  # nothing has started yet
+    progress.tick(2)
+    progress.tick(2)
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 1 and "2 running" in lines[0]  # once, when the first trials start
+    progress.heartbeat_s = 0.0
+    progress.tick(2)
+    assert len(stream.getvalue().splitlines()) == 2  # then a line per heartbeat
+
+
 def test_objective_records_match_the_report_readers() -> None:
     from nas.engine.objectives import to_records
     from nas.runs.pareto import parse_objectives as report_parse
