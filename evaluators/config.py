@@ -36,6 +36,12 @@ class DataConfig:
     # "split" scores on the held-out split of train (the search never sees the test
     # set); "test" scores on the dataset's own test/val split, for a final report.
     validation: Literal["split", "test"] = "split"
+    # Share of the training pool held out as a test split when the dataset has none
+    # of its own that the search leaves alone (mnist5k; validation: test; imagefolder).
+    # The search never trains or scores on it; `nas verify --winners` scores on it, so
+    # the winner call rests on images the selection never saw. None picks the dataset's
+    # default (0.2 for mnist5k: 1,000 images); 0 keeps no test split.
+    test_fraction: float | None = None
     # The split is seeded apart from training, so every trial sees the same val images.
     split_seed: int = 0
     # Random crop with padding (+ flips for natural images); off for exact-repeat checks.
@@ -63,6 +69,10 @@ class DataConfig:
         problems = []
         if self.val_fraction is not None and not 0.0 < self.val_fraction < 1.0:
             problems.append(f"{path}.val_fraction: {self.val_fraction} must be between 0 and 1")
+        if self.test_fraction is not None and not 0.0 <= self.test_fraction < 1.0:
+            problems.append(
+                f"{path}.test_fraction: {self.test_fraction} must be at least 0 and below 1"
+            )
         if self.limit is not None and self.limit < 2:
             problems.append(f"{path}.limit: {self.limit} must be at least 2 (or null for all)")
         if self.num_workers < 0:

@@ -10,7 +10,9 @@ fix; images are resized or their channels converted only when ``data.resize`` /
 Validation: with ``validation: split`` (the default) a seeded share of the training
 images is held out and the official test split is never touched, so a search cannot
 overfit it; ``validation: test`` scores on the test split instead (imagefolder always
-uses its ``val/`` folder).
+uses its ``val/`` folder). The test split (``Dataset.test``) is never trained or scored
+on by a search: the dataset's own test split under ``validation: split``, else a seeded
+share of train (``data.test_fraction``; mnist5k: 1,000 images).
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ _INFOS: dict[str, DatasetInfo] = {
     "mnist5k": mnist5k.INFO,
     **torchvision_sets.INFOS,
     # Statistics are measured on the training images at load time.
-    "imagefolder": DatasetInfo("imagefolder", (), (), "natural", 0.0),
+    "imagefolder": DatasetInfo("imagefolder", (), (), "natural", 0.0, test_fraction=0.1),
 }
 
 
@@ -91,7 +93,7 @@ def load_dataset(config: DataConfig, expected_input: Any = None) -> Dataset:
         entry = _cached(config, Path(config.root or DEFAULT_ROOT).expanduser(), expected_input)
         check_corrupt(entry.meta, config.on_corrupt)
         raw, converted = _open_entry(entry, config), "mean" in entry.meta
-    train, val = _splits(config, info, raw)
+    train, val, test = _splits(config, info, raw)
     if expected_input is not None and raw.classes > expected_input.classes:
         raise SpaceError(
             f"data: {config.name} has {raw.classes} classes but the architecture's "
@@ -101,6 +103,7 @@ def load_dataset(config: DataConfig, expected_input: Any = None) -> Dataset:
         name=config.name,
         train=train,
         val=val,
+        test=test,
         classes=raw.classes,
         **_statistics(info, converted, entry, train),
         augmentation=info.augmentation if config.augment else None,
@@ -166,18 +169,37 @@ def _statistics(
     return {"mean": mean, "std": std}
 
 
-def _splits(config: DataConfig, info: DatasetInfo, raw: RawData) -> tuple[Split, Split]:
-    if config.name == "imagefolder":
-        assert raw.test is not None
-        return _limited(raw.train, config), _limited(raw.test, config)
-    if config.validation == "test":
+def _splits(
+    config: DataConfig, info: DatasetInfo, raw: RawData
+) -> tuple[Split, Split, Split | None]:
+    """(train, val, test). The test split is the dataset's own when the search validates on
+    a held-out share of train; otherwise a seeded share of train (data.test_fraction)."""
+    test_fraction = config.test_fraction
+    if test_fraction is None:
+        test_fraction = info.test_fraction
+    if config.name == "imagefolder" or config.validation == "test":
         if raw.test is None:
             raise SpaceError(
                 f"data.validation: {config.name} has no test split; use validation: split"
             )
-        return _limited(raw.train, config), _limited(raw.test, config)
+        train, test = _carve(_limited(raw.train, config), test_fraction, config.split_seed)
+        return train, _limited(raw.test, config), test
     fraction = config.val_fraction if config.val_fraction is not None else info.val_fraction
-    return seeded_split(raw.train, fraction, config.split_seed, config.limit)
+    if raw.test is not None:
+        train, val, _ = seeded_split(raw.train, fraction, config.split_seed, config.limit)
+        return train, val, (_limited(raw.test, config) if test_fraction > 0 else None)
+    return seeded_split(raw.train, fraction, config.split_seed, config.limit, test_fraction)
+
+
+def _carve(split: Split, fraction: float, seed: int) -> tuple[Split, Split | None]:
+    """A seeded share of `split` as a test split, and the rest."""
+    if fraction <= 0:
+        return split, None
+    order = seeded_order(len(split), seed + 1)  # not the order that drew the validation
+    count = round(len(split) * fraction)
+    if not 0 < count < len(split):
+        return split, None
+    return split.take(order[count:]), split.take(order[:count])
 
 
 def _limited(split: Split, config: DataConfig) -> Split:
