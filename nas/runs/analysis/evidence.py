@@ -36,7 +36,7 @@ class Evidence:
     command: str | None = None
 
 
-def test_tables(rows: list[dict[str, Any]]) -> dict[int, np.ndarray]:
+def retrained_tables(rows: list[dict[str, Any]]) -> dict[int, np.ndarray]:
     """verify.csv rows with test scores, as one (seeds, images) table per trial."""
     found: dict[int, list[np.ndarray]] = {}
     for row in rows:
@@ -50,4 +50,4 @@ def test_tables(rows: list[dict[str, Any]]) -> dict[int, np.ndarray]:
 
 
 def run_evidence(table: pd.DataFrame, rows: list[dict[str, Any]], command: str | None) -> Evidence:
-    return Evidence(seed_noise(table, rows), test_tables(rows), command)
+    return Evidence(seed_noise(table, rows), retrained_tables(rows), command)

@@ -100,6 +100,33 @@ def _evidence(source: RunSource, keys: Sequence[str], budgets: Sequence[str]) ->
     return run_evidence(source.table, read_rows(source.path), command)
 
 
+def winner_candidates(
+    path: str | os.PathLike, keys: Sequence[str] = DEFAULT_KEYS, budgets: Sequence[str] = ()
+) -> list[int]:
+    """The trials `nas verify --winners` retrains: for every grouping and budget of this
+    analysis, the candidates within noise of the two compared groups' bests."""
+    source = open_source(path)
+    document = analyze_table(
+        source.table,
+        source.goals,
+        list(keys) or DEFAULT_KEYS,
+        _budgets(budgets, source),
+        evaluator=None,
+        evidence=_evidence(source, keys, budgets),
+    )
+    found: set[int] = set()
+    for grouping in document["groupings"]:
+        for call in grouping["winners"]:
+            for label in (call.get("winner"), call.get("runner_up")):
+                found.update((call.get("candidates") or {}).get(label, []))
+    if not found:
+        raise SpaceError(
+            f"{path}: no budget has two groups with complete trials; nothing to compare "
+            "(try another --by or --budget)"
+        )
+    return sorted(found)
+
+
 def _write_pictures(source: RunSource, document: dict[str, Any]) -> list[Path] | None:
     """plots/analysis-*.png; None where the folder is read-only (then no page either)."""
     from nas.runs.analysis.plots import write_analysis_plots

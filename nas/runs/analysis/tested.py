@@ -13,24 +13,33 @@ X_g[s, i] = mu_g + a_g(s) + b_g(i) + c_g(s, i)):
 
 Estimated, by the method of moments, as
 
-    seed part        sigma2_a pooled over every retrained model c:
-                     sum_c (S_c - 1) (v_c - MS_c / N) / sum_c (S_c - 1), at least 0,
-                     v_c the variance of model c's per-seed accuracies and MS_c the
-                     residual mean square of its seeds-by-images table (which estimates
-                     sigma2_c, the part of v_c that is evaluation noise);
-    evaluation part  the variance over images of e_i = mean_s X_A[s, i] - mean_s X_B[s, i],
-                     over N: a paired comparison, so images both models get right (or
-                     wrong) add nothing.
+    per seed    (1/S_A + 1/S_B) v, v = sum_c (S_c - 1) v_c / sum_c (S_c - 1) pooled over
+                every retrained model c, v_c the variance of model c's per-seed accuracies
+                (it estimates sigma2_a + sigma2_c / N: seed luck and the seed-by-image part)
+    per image   (Var_i(e_i) - sum_g MS_g / S_g) / N, at least 0, with
+                e_i = mean_s X_A[s, i] - mean_s X_B[s, i] (a paired comparison: images
+                both models get right, or wrong, add nothing) and MS_g the residual mean
+                square of model g's seeds-by-images table (it estimates sigma2_c, which
+                the per-seed part already holds)
+
+The printed split into seed noise and evaluation noise takes sigma2_a = v - mean MS_c / N
+(at least 0) as seed noise and the rest, sigma2_c and the images' own part, as evaluation
+noise.
 
 The interval is d +/- t(0.975, df) sqrt(V), with Satterthwaite's degrees of freedom for
-the two parts (sum_c (S_c - 1) and N - 1). Pooling assumes one seed variance for every
-retrained model; the calibration (benchmarks/winner_calibration.py) draws each model's
-seed noise from the measured range and checks the false-win rate stays at 5%.
+the per-seed part (sum_c (S_c - 1)) and the paired variance (N - 1), as Welch's test does
+for the per-seed accuracies. (Subtracting MS_c / N from the per-seed part instead, and
+giving it sum_c (S_c - 1) degrees of freedom, made 9.5% false wins at 0.5 points of seed
+luck: that difference of mean squares varies as v_c does, not as sigma2_a would.)
+Pooling assumes one seed variance for every retrained model; the calibration
+(benchmarks/winner_calibration.py) draws each model's seed noise from the measured range
+and checks the false-win rate stays at 5%.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,26 +57,44 @@ def t_quantile(df: float, level: float = LEVEL) -> float:
 
 @dataclass(frozen=True)
 class SeedVariance:
-    """Pooled seed-level variance of accuracy (sigma2_a) and its degrees of freedom."""
+    """Pooled over retrained models: the variance of per-seed accuracies (`between`,
+    sigma2_a + sigma2_c / N) and its evaluation share (`within`, MS_c / N), with
+    sum_c (S_c - 1) degrees of freedom. sigma2_a = between - within, at least 0."""
 
-    variance: float
+    between: float
+    within: float
     df: int
 
+    @property
+    def variance(self) -> float:
+        return max(0.0, self.between - self.within) if self.df else math.nan
 
-def seed_variance(tables: list[np.ndarray]) -> SeedVariance:
+
+def _mean_squares(table: np.ndarray) -> tuple[float, float]:
+    """(variance of the per-seed accuracies, residual mean square) of a (seeds, images)
+    table: a two-way ANOVA without replication."""
+    seeds, images = table.shape
+    rows = table.mean(axis=1)
+    residual = table - rows[:, None] - table.mean(axis=0)[None, :] + table.mean()
+    return float(rows.var(ddof=1)), float((residual**2).sum()) / ((seeds - 1) * (images - 1))
+
+
+def seed_variance(tables: Sequence[np.ndarray]) -> SeedVariance:
     """sigma2_a pooled over retrained models, each a (seeds, images) 0/1 table."""
-    total, df = 0.0, 0
+    between = within = 0.0
+    df = 0
     for table in tables:
         table = np.asarray(table, dtype=float)
         seeds, images = table.shape
         if seeds < 2 or images < 2:
             continue
-        rows = table.mean(axis=1)
-        residual = table - rows[:, None] - table.mean(axis=0)[None, :] + table.mean()
-        mean_square = float((residual**2).sum()) / ((seeds - 1) * (images - 1))
-        total += (seeds - 1) * (float(rows.var(ddof=1)) - mean_square / images)
+        rows_variance, mean_square = _mean_squares(table)
+        between += (seeds - 1) * rows_variance
+        within += (seeds - 1) * mean_square / images
         df += seeds - 1
-    return SeedVariance(max(0.0, total / df) if df else math.nan, df)
+    if not df:
+        return SeedVariance(math.nan, math.nan, 0)
+    return SeedVariance(between / df, within / df, df)
 
 
 @dataclass(frozen=True)
@@ -110,7 +137,10 @@ class TestedDifference:
 
 
 def compare_on_test(
-    first: np.ndarray, second: np.ndarray, others: list[np.ndarray] = (), level: float = LEVEL
+    first: np.ndarray,
+    second: np.ndarray,
+    others: Sequence[np.ndarray] = (),
+    level: float = LEVEL,
 ) -> TestedDifference:
     """The two champions' (seeds, images) tables on the same test images; `others`, the
     other retrained candidates, add degrees of freedom to the seed variance."""
@@ -118,28 +148,32 @@ def compare_on_test(
     if first.shape[1] != second.shape[1]:
         raise ValueError(f"scored on {first.shape[1]} and {second.shape[1]} test images")
     images = first.shape[1]
+    scale = 1 / first.shape[0] + 1 / second.shape[0]
     pooled = seed_variance([first, second, *others])
-    seed_part = pooled.variance * (1 / first.shape[0] + 1 / second.shape[0])
+    # The per-seed part, as Welch's test would take it (seed luck and the seed-by-image
+    # part together), then the images' own part of the paired difference.
+    per_seed = scale * pooled.between
     paired = first.mean(axis=0) - second.mean(axis=0)
-    eval_part = float(paired.var(ddof=1)) / images
+    paired_variance = float(paired.var(ddof=1)) / images
+    overlap = [_mean_squares(t)[1] / (len(t) * images) for t in (first, second) if len(t) > 1]
+    image_part = max(0.0, paired_variance - sum(overlap))
+    total = per_seed + image_part
+    # Satterthwaite over the mean squares; the image part's are on ~N df and add little.
+    terms = per_seed**2 / pooled.df + paired_variance**2 / (images - 1)
+    df = total**2 / terms if terms > 0 else float(images - 1)
+    seed_part = scale * pooled.variance  # seed luck alone; the rest is evaluation noise
+    half = t_quantile(df, level) * math.sqrt(total)
     difference = float(first.mean() - second.mean())
-    df = _satterthwaite(seed_part, pooled.df, eval_part, images - 1)
-    half = t_quantile(df, level) * math.sqrt(seed_part + eval_part)
     return TestedDifference(
         difference,
         difference - half,
         difference + half,
         seed_part,
-        eval_part,
+        total - seed_part,
         df,
         (first.shape[0], second.shape[0]),
         images,
     )
-
-
-def _satterthwaite(first: float, first_df: int, second: float, second_df: int) -> float:
-    terms = (first**2 / first_df if first_df else 0.0) + second**2 / max(second_df, 1)
-    return (first + second) ** 2 / terms if terms > 0 else float(max(second_df, 1))
 
 
 @dataclass(frozen=True)

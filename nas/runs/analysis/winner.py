@@ -60,7 +60,8 @@ def call_winner(
             else f"{budget}: no group has a complete trial under this budget"
         )
         winner = ranked[0] if ranked else None
-        return {**base, "status": status, "winner": winner, "sentence": sentence, "details": []}
+        found = {"status": status, "winner": winner, "runner_up": None}
+        return {**base, **found, "sentence": sentence, "details": []}
     first, second = ranked[:2]
     a, b = units[first][0], units[second][0]
     chosen = {label: [u.number for u in candidates(found)] for label, found in units.items()}
