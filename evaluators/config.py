@@ -36,11 +36,11 @@ class DataConfig:
     # "split" scores on the held-out split of train (the search never sees the test
     # set); "test" scores on the dataset's own test/val split, for a final report.
     validation: Literal["split", "test"] = "split"
-    # Share of the training pool held out as a test split when the dataset has none
-    # of its own that the search leaves alone (mnist5k; validation: test; imagefolder).
-    # The search never trains or scores on it; `nas verify --winners` scores on it, so
-    # the winner call rests on images the selection never saw. None picks the dataset's
-    # default (0.2 for mnist5k: 1,000 images); 0 keeps no test split.
+    # The test split: images the search never trains or scores on; `nas verify --winners`
+    # scores on them, so the winner call rests on images the selection never saw. With
+    # validation: split, a dataset's own test split is it; a dataset without one holds out
+    # this share of train (None: its default, 0.2 for mnist5k, 1,000 images). With
+    # validation: test (and imagefolder) this share of train, only when set. 0: none.
     test_fraction: float | None = None
     # The split is seeded apart from training, so every trial sees the same val images.
     split_seed: int = 0

@@ -54,7 +54,7 @@ _INFOS: dict[str, DatasetInfo] = {
     "mnist5k": mnist5k.INFO,
     **torchvision_sets.INFOS,
     # Statistics are measured on the training images at load time.
-    "imagefolder": DatasetInfo("imagefolder", (), (), "natural", 0.0, test_fraction=0.1),
+    "imagefolder": DatasetInfo("imagefolder", (), (), "natural", 0.0),
 }
 
 
@@ -172,34 +172,33 @@ def _statistics(
 def _splits(
     config: DataConfig, info: DatasetInfo, raw: RawData
 ) -> tuple[Split, Split, Split | None]:
-    """(train, val, test). The test split is the dataset's own when the search validates on
-    a held-out share of train; otherwise a seeded share of train (data.test_fraction)."""
-    test_fraction = config.test_fraction
-    if test_fraction is None:
-        test_fraction = info.test_fraction
+    """(train, val, test). Validating on a held-out share of train, the test split is the
+    dataset's own (data.test_fraction: 0 drops it), or, for a dataset without one, a
+    seeded share of train (the dataset's default: 0.2 for mnist5k). Validating on the
+    dataset's own test or val/ split, a test split is carved from train only when
+    data.test_fraction asks for one."""
     if config.name == "imagefolder" or config.validation == "test":
         if raw.test is None:
             raise SpaceError(
                 f"data.validation: {config.name} has no test split; use validation: split"
             )
-        train, test = _carve(_limited(raw.train, config), test_fraction, config.split_seed)
+        train, test = _carve(_limited(raw.train, config), config.test_fraction or 0.0, config)
         return train, _limited(raw.test, config), test
     fraction = config.val_fraction if config.val_fraction is not None else info.val_fraction
     if raw.test is not None:
         train, val, _ = seeded_split(raw.train, fraction, config.split_seed, config.limit)
-        return train, val, (_limited(raw.test, config) if test_fraction > 0 else None)
-    return seeded_split(raw.train, fraction, config.split_seed, config.limit, test_fraction)
+        return train, val, (None if config.test_fraction == 0 else _limited(raw.test, config))
+    share = config.test_fraction if config.test_fraction is not None else info.test_fraction
+    return seeded_split(raw.train, fraction, config.split_seed, config.limit, share)
 
 
-def _carve(split: Split, fraction: float, seed: int) -> tuple[Split, Split | None]:
-    """A seeded share of `split` as a test split, and the rest."""
-    if fraction <= 0:
-        return split, None
-    order = seeded_order(len(split), seed + 1)  # not the order that drew the validation
+def _carve(split: Split, fraction: float, config: DataConfig) -> tuple[Split, Split | None]:
+    """A seeded share of `split` as a test split, and the rest in its original order."""
     count = round(len(split) * fraction)
     if not 0 < count < len(split):
         return split, None
-    return split.take(order[count:]), split.take(order[:count])
+    order = seeded_order(len(split), config.split_seed + 1)  # not the validation's draw
+    return split.take(order[count:].sort().values), split.take(order[:count].sort().values)
 
 
 def _limited(split: Split, config: DataConfig) -> Split:
