@@ -68,6 +68,7 @@ def call_winner(
     permutation = label_permutation_p(
         np.array([u.mean for u in units[first]]), np.array([u.mean for u in units[second]]), seed
     )
+    recorded = all("val_images" in rows.columns for rows in groups.values())
     call = {
         **base,
         "winner": first,
@@ -75,7 +76,7 @@ def call_winner(
         "champions": [a.number, b.number],
         "sizes": [len(units[first]), len(units[second])],
         "candidates": chosen,
-        "validation": _validation(a, b),
+        "validation": {**_validation(a, b), "val_images_recorded": recorded},
         "permutation_p": permutation,
     }
     tables = evidence.tests
@@ -116,8 +117,9 @@ def _untested(
         "noise, not corrected for selection: no claim either way"
     )
     n_val = val["val_images"]
+    assumed = "" if val["val_images_recorded"] else " (not recorded by this run: assumed)"
     details = [
-        f"noise: {evidence.seed.describe()}; {n_val:,} validation images (binomial SE "
+        f"noise: {evidence.seed.describe()}; {n_val:,} validation images{assumed} (binomial SE "
         f"{100 * float(binomial_se(a.mean, n_val)):.2f} points at {100 * a.mean:.1f}%)",
         _labels_line(call),
     ]
