@@ -118,8 +118,8 @@ def write_snapshot(run_dir: str | os.PathLike, destination: str | os.PathLike) -
     """Copies a run's small, text-and-picture part to `destination` (the README's
     reference run): config, run.json, fresh trials/pareto tables, report.json, the PNG
     plots, each Pareto trial's arch.yaml and metrics.json, and verify.csv/verify.json when
-    the run was verified (the winner call's retrained test scores live there). Never the study database,
-    weights or the (large, self-contained) report.html."""
+    the run was verified (the winner call's retrained test scores live there). Never the
+    study database, weights or the (large, self-contained) report.html."""
     run = open_run(run_dir)
     study = run.read_study()
     results = analyse_study(study, run_dir=run.path)
