@@ -196,7 +196,8 @@ def _tested(
     details = [
         f"interval width: {result.seed_share:.0%} seed noise, {1 - result.seed_share:.0%} "
         f"evaluation noise ({result.df:.0f} degrees of freedom); selection corrected: the "
-        "champions were fixed on validation and scored on fresh seeds and fresh images",
+        f"champions were fixed on the {call['validation']['val_images']:,} validation images "
+        f"and compared on fresh seeds and {result.images:,} test images the search never saw",
         _labels_line(call),
         _hint(size, result),
     ]
