@@ -35,7 +35,13 @@ A "false win" under a null is any clear call; under `planted` the rate of clear 
 A is the power. Then the power of the model-level test at the planted 1 point for a grid
 of seeds and test images, and the smallest that reach 80%.
 
-    python benchmarks/winner_calibration.py [--runs 400] [--seeds 3] [--test-images 1000]
+Part (b), real reruns: with --reruns RUN..., each run folder (the demo search with
+different --seed values, then `nas verify RUN --winners --budget ...`) is analysed by
+family under --budget flops<=1e6 and flops<=5e6, with the old call and the new one, and
+the calls are compared: no two runs may make opposite clear calls at any budget.
+
+    python benchmarks/winner_calibration.py [--runs 1000] [--seeds 3] [--test-images 1000]
+    python benchmarks/winner_calibration.py --reruns results/reruns/seed*
 """
 
 from __future__ import annotations
@@ -207,13 +213,72 @@ def combined_power(runs: int, rng: np.random.Generator) -> None:
                       f"{seeds} seeds, 1,000 test images: {rate(hits)}{mark}")  # fmt: skip
 
 
+REAL_BUDGETS = ("flops<=1e6", "flops<=5e6")
+
+
+def _old_calls(path: str) -> dict[str, tuple[str | None, bool]]:
+    """The old call (bootstrap of the groups' best single-seed scores) per budget."""
+    from nas.runs.analysis.bootstrap import parse_budget
+    from nas.runs.analysis.features import group_column
+    from nas.runs.analysis.objectives import eligible
+    from nas.runs.analysis.source import open_source
+
+    source = open_source(path)
+    rows = eligible(source.table, source.goals)
+    groups = dict(tuple(rows.groupby(group_column(rows, "family"))))
+    found = {}
+    for budget in (None, *map(parse_budget, REAL_BUDGETS)):
+        values = {
+            str(k): (t[budget.mask(t)] if budget else t)["accuracy"].to_numpy(float)
+            for k, t in groups.items()
+        }
+        call = bootstrap_call({k: v for k, v in values.items() if v.size})
+        found[str(budget) if budget else "any budget"] = (call.winner, call.clear)
+    return found
+
+
+def real_reruns(paths: list[str]) -> None:
+    from nas.runs.analysis.run import analyze_run
+
+    print("real reruns: old call / new call per budget (winner, and whether clear)")
+    clear_old: dict[str, set[str]] = {}
+    clear_new: dict[str, set[str]] = {}
+    for path in paths:
+        document, _ = analyze_run(
+            path, keys=["family"], budgets=list(REAL_BUDGETS), evaluator=None, write=False
+        )
+        old = _old_calls(path)
+        cells = []
+        for call in document["groupings"][0]["winners"]:
+            budget = call["budget"]
+            was, was_clear = old[budget]
+            if was_clear:
+                clear_old.setdefault(budget, set()).add(was)
+            if call["clear"]:
+                clear_new.setdefault(budget, set()).add(call["winner"])
+            status = call.get("status", "")
+            new = f"{call.get('winner')} {'CLEAR' if call['clear'] else status}"
+            cells.append(f"{budget}: {was} {'CLEAR' if was_clear else 'not clear'} / {new}")
+        print(f"  {path}: " + "; ".join(cells))
+        for call in document["groupings"][0]["winners"]:
+            print(f"      {call['sentence']}")
+    for name, found in (("old", clear_old), ("new", clear_new)):
+        opposite = {b: w for b, w in found.items() if len(w) > 1}
+        verdict = f"opposite clear calls at {opposite}" if opposite else "no opposite clear calls"
+        print(f"  {name} call across {len(paths)} runs: {verdict}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=400, help="simulated runs per scenario")
     parser.add_argument("--seeds", type=int, default=3, help="fresh seeds per retrained model")
     parser.add_argument("--test-images", type=int, default=1000)
     parser.add_argument("--power-runs", type=int, default=300)
+    parser.add_argument("--reruns", nargs="+", metavar="RUN", help="part (b): run folders")
     args = parser.parse_args()
+    if args.reruns:
+        real_reruns(args.reruns)
+        return
     rng = np.random.default_rng(20261204)
     started = time.perf_counter()
     print(f"{args.runs} simulated runs per scenario; {args.seeds} fresh seeds per retrained "

@@ -214,6 +214,8 @@ def _hint(size: Any, result: Any) -> str:
     )
     if size.difference < 1e-4:
         return now
+    if size.difference >= size.resolvable_now:
+        return f"{now}: the {100 * size.difference:.2f} points found are within that reach"
     ways = []
     if size.seeds_needed is not None:
         ways.append(f"{size.seeds_needed} seeds per model at {result.images:,} test images")
