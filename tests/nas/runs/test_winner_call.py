@@ -94,3 +94,26 @@ def test_a_model_level_difference_without_a_label_effect_is_not_a_clear_win() ->
     call = call_winner({"conv": conv, "hybrid": hybrid}, evidence, "any budget")
     assert call["test"]["clear"] and not call["clear"]
     assert "not yet between conv and hybrid" in call["sentence"]
+
+
+def test_the_reference_run_call_rests_on_its_retrained_test_scores() -> None:
+    from pathlib import Path
+
+    from nas.runs.analysis.run import analyze_run
+
+    reference = Path(__file__).resolve().parents[3] / "results" / "reference"
+    document, _ = analyze_run(reference, budgets=["flops<=5e6"], evaluator=None, write=False)
+    call = document["groupings"][0]["winners"][1]
+    assert call["budget"] == "flops<=5e6" and call["status"] == "tested"
+    rows = pd.read_csv(reference / "verify.csv")
+    a, b = call["champions"]
+
+    def test_accuracy(trial: int) -> float:
+        mine = rows[rows["trial"] == trial]
+        return float(np.mean([unpack_correct(t, 1000).mean() for t in mine["test_correct"]]))
+
+    assert call["difference"] == pytest.approx(test_accuracy(a) - test_accuracy(b))
+    # the champions are the groups' best single-seed validation scores, fixed beforehand
+    table = pd.read_csv(reference / "trials.csv")
+    best = table.loc[table.groupby(table["summary"].str.contains("attention"))["accuracy"].idxmax()]
+    assert sorted(best["number"]) == sorted([a, b])
