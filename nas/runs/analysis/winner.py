@@ -191,7 +191,7 @@ def _tested(
     else:
         sentence = (
             f"{budget}: no clear winner: {first}'s #{a.number} and {second}'s #{b.number} "
-            f"differ by {interval}, within the interval"
+            f"differ by {interval}, {first} minus {second}: zero is within the interval"
         )
     details = [
         f"interval width: {result.seed_share:.0%} seed noise, {1 - result.seed_share:.0%} "
