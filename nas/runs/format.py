@@ -14,7 +14,9 @@
       export/<number>/    written by `nas export`: arch.yaml, weights.safetensors,
                           metrics.json, README.md, model.onnx, model.pt2
       report.json         in a `nas report --snapshot` copy: the `--json` document
-      verify.csv          written by `nas verify`: one row per front member and training seed
+      verify.csv          written by `nas verify`: one row per retrained member (the front, or
+                          with --winners the winner call's candidates) and training seed,
+                          with its per-image scores on the test split
       verify.json         its summary: mean, std and 95% interval per member and objective
 """
 
