@@ -144,7 +144,16 @@ def verify(
         from nas.runs.analysis.run import winner_candidates
 
         members = winner_candidates(path, list(by), list(budgets))
-    return verify_run(path, seeds, epochs, list(picks), threads, address=address, members=members)
+    return verify_run(
+        path,
+        seeds,
+        epochs,
+        list(picks),
+        threads,
+        address=address,
+        members=members,
+        need_test=winners,
+    )
 
 
 def _announce(experiment: Any) -> None:

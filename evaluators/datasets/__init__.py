@@ -78,6 +78,21 @@ def dataset_info(name: str) -> DatasetInfo:
     return _INFOS[name]
 
 
+def keeps_test_split(config: DataConfig) -> bool:
+    """Whether `config` holds a test split out of the search (without reading the data;
+    a plug-in dataset is assumed to, its reader decides)."""
+    if config.test_fraction == 0:
+        return False
+    if config.name == "imagefolder" or config.validation == "test":
+        return bool(config.test_fraction)
+    if config.name == "mnist5k":
+        share = (
+            config.test_fraction if config.test_fraction is not None else mnist5k.INFO.test_fraction
+        )
+        return share > 0
+    return True
+
+
 def load_dataset(config: DataConfig, expected_input: Any = None) -> Dataset:
     """Reads, splits and checks a dataset against `expected_input` (``arch.input``) when given.
 

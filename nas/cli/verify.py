@@ -89,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
             on_seed=on_seed,
             address=args.address,
             members=members,
+            need_test=args.winners,
         )
     except TrainingFailed as failure:
         print(f"nas verify: failed: {failure} (finished seeds are kept)", file=sys.stderr)

@@ -38,6 +38,7 @@ def verify_run(
     on_seed: Callable[[dict[str, Any]], None] | None = None,
     address: str | None = None,
     members: list[int] | None = None,
+    need_test: bool = False,
 ) -> dict[str, Any]:
     """Trains what verify.csv lacks, then returns verify.json's document.
 
@@ -47,7 +48,8 @@ def verify_run(
     search ran, "local" for Ray in this process, or "auto" / HOST:PORT. `members` (trial
     numbers) overrides `picks`: `nas verify --winners` passes the winner call's candidates.
     Every seed is also scored on the run's test split when it keeps one (verify.csv:
-    test_accuracy, test_images and test_correct, the per-image 0/1 scores)."""
+    test_accuracy, test_images and test_correct, the per-image 0/1 scores); `need_test`
+    refuses a run that keeps none before anything trains."""
     from nas.runs.folder import open_run
     from nas.runs.picks import select_trials
     from nas.runs.results import analyse_study
@@ -62,6 +64,8 @@ def verify_run(
     if results.front.empty and members is None:
         raise SpaceError(f"{run.path}: the Pareto front is empty; nothing to verify")
     config = _with_address(run.config(study), address)
+    if need_test:
+        _require_test_split(run.path, config.get("data"))
     objectives = [o.name for o in results.objectives if o.name in MEASURED]
     if "accuracy" not in objectives:
         raise SpaceError(f"{run.path}: verify retrains for accuracy, which the run did not score")
@@ -157,6 +161,17 @@ def _jobs(
                 }
             )
     return jobs
+
+
+def _require_test_split(run_dir: Path, section: dict[str, Any] | None) -> None:
+    from evaluators.datasets import keeps_test_split
+
+    if not keeps_test_split(_data_config(section)):
+        raise SpaceError(
+            f"{run_dir}: the run keeps no test split (searched before test splits existed, or "
+            "with data.test_fraction: 0), so the winner call cannot be tested on images the "
+            "search never saw; search again (mnist5k now holds 1,000 test images out)"
+        )
 
 
 def _data_config(section: dict[str, Any] | None) -> Any:

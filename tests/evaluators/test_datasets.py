@@ -216,3 +216,24 @@ def test_normalize_matches_the_formula() -> None:
     images = torch.tensor([0, 255], dtype=torch.uint8).view(2, 1, 1, 1)
     out = normalize(images, (0.5,), (0.25,))
     assert out.flatten().tolist() == pytest.approx([-2.0, 2.0])
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ({}, True),  # mnist5k holds 1,000 test images out
+        ({"test_fraction": 0.0}, False),
+        ({"name": "cifar10"}, True),  # its own test split
+        ({"name": "cifar10", "validation": "test"}, False),  # the test split validates
+        ({"name": "cifar10", "validation": "test", "test_fraction": 0.1}, True),
+        ({"name": "imagefolder"}, False),
+    ],
+)
+def test_keeps_test_split_agrees_with_what_loading_gives(settings: dict, expected: bool) -> None:
+    from evaluators.datasets import keeps_test_split
+
+    assert keeps_test_split(DataConfig(**settings)) is expected
+    if settings.get("name", "mnist5k") == "mnist5k":  # loading agrees
+        assert (
+            load_dataset(DataConfig(limit=200, **settings), GRAY28).test is not None
+        ) is expected

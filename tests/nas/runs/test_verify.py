@@ -146,3 +146,16 @@ def test_verify_winners_scores_on_the_test_split_and_analyze_makes_a_tested_call
     assert tested["difference"] == pytest.approx(first - second)
     # the run's seed noise now rests on the verify seeds
     assert after["noise"]["source"] == "measured" and after["noise"]["df"] >= 2
+
+
+def test_winners_on_a_run_without_a_test_split_is_refused_in_one_line(tmp_path) -> None:
+    from nas.engine.verify import _data_config, _require_test_split
+    from search_space.errors import SpaceError
+
+    # a run recorded before test splits existed: its data section has no test_fraction
+    old = {"name": "mnist5k", "val_fraction": None, "validation": "split", "split_seed": 0}
+    assert _data_config(old).test_fraction == 0.0  # its seeds train on what the search did
+    with pytest.raises(SpaceError, match="keeps no test split") as error:
+        _require_test_split(tmp_path, old)
+    assert "\n" not in str(error.value)
+    _require_test_split(tmp_path, {**old, "test_fraction": None})  # a current run: kept
