@@ -99,8 +99,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(format_summary(document))
     if args.winners:
-        flags = "".join(f" --by {k}" for k in args.by) + "".join(
-            f" --budget {b}" for b in args.budget
-        )
-        note(f"next: nas analyze {args.run_dir}{flags} makes the call on the test split")
+        from shlex import quote  # `<=` unquoted is a shell redirection
+
+        flags = "".join(f" --by {quote(k)}" for k in args.by)
+        flags += "".join(f" --budget {quote(b)}" for b in args.budget)
+        note(f"next: nas analyze {quote(args.run_dir)}{flags} makes the call on the test split")
     return 0

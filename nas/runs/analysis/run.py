@@ -92,11 +92,13 @@ def analyze_run(
 def _evidence(source: RunSource, keys: Sequence[str], budgets: Sequence[str]) -> Evidence:
     """The run's seed noise and retrained test scores, and the verify command that
     retrains the candidates of this very analysis."""
+    from shlex import quote  # `<=` unquoted is a shell redirection
+
     from nas.runs.verification import read_rows
 
-    flags = [f"--by {k}" for k in keys if list(keys) != list(DEFAULT_KEYS)]
-    flags += [f"--budget {b.replace(' ', '')}" for b in budgets]
-    command = " ".join([f"nas verify {source.path} --winners", *flags])
+    flags = [f"--by {quote(k)}" for k in keys if list(keys) != list(DEFAULT_KEYS)]
+    flags += [f"--budget {quote(b.replace(' ', ''))}" for b in budgets]
+    command = " ".join([f"nas verify {quote(str(source.path))} --winners", *flags])
     return run_evidence(source.table, read_rows(source.path), command)
 
 
