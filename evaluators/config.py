@@ -36,6 +36,12 @@ class DataConfig:
     # "split" scores on the held-out split of train (the search never sees the test
     # set); "test" scores on the dataset's own test/val split, for a final report.
     validation: Literal["split", "test"] = "split"
+    # The test split: images the search never trains or scores on; `nas verify --winners`
+    # scores on them, so the winner call rests on images the selection never saw. With
+    # validation: split, a dataset's own test split is it; a dataset without one holds out
+    # this share of train (None: its default, 0.2 for mnist5k, 1,000 images). With
+    # validation: test (and imagefolder) this share of train, only when set. 0: none.
+    test_fraction: float | None = None
     # The split is seeded apart from training, so every trial sees the same val images.
     split_seed: int = 0
     # Random crop with padding (+ flips for natural images); off for exact-repeat checks.
@@ -63,6 +69,10 @@ class DataConfig:
         problems = []
         if self.val_fraction is not None and not 0.0 < self.val_fraction < 1.0:
             problems.append(f"{path}.val_fraction: {self.val_fraction} must be between 0 and 1")
+        if self.test_fraction is not None and not 0.0 <= self.test_fraction < 1.0:
+            problems.append(
+                f"{path}.test_fraction: {self.test_fraction} must be at least 0 and below 1"
+            )
         if self.limit is not None and self.limit < 2:
             problems.append(f"{path}.limit: {self.limit} must be at least 2 (or null for all)")
         if self.num_workers < 0:

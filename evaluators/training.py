@@ -20,8 +20,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from evaluators.config import DataConfig, TrainConfig
-from evaluators.datasets import Dataset, load_dataset
+from evaluators.datasets import Dataset, Split, load_dataset
 from evaluators.datasets.augment import augment
+from evaluators.datasets.batches import index_batches, read_batches
 from evaluators.device import DevicePlan, device_name, plan_device, set_threads
 from evaluators.errors import TrainingFailed
 from evaluators.optim import WarmupCosine, build_optimizer
@@ -193,6 +194,26 @@ def evaluate(
         total_loss += F.cross_entropy(logits, labels, reduction="sum").item()
         correct += (logits.argmax(dim=1) == labels).sum().item()
     return correct / len(dataset.val), total_loss / len(dataset.val)
+
+
+@torch.inference_mode()
+def correct_per_image(
+    model: nn.Module, dataset: Dataset, split: Split, train: TrainConfig
+) -> torch.Tensor:
+    """Whether the model's top-1 class is right on each image of `split`, in order: a bool
+    tensor (N,). Its mean is the split's accuracy; kept per image, it lets two models be
+    compared on the same images (a paired comparison, nas/runs/analysis/tested.py)."""
+    plan = plan_device(train.device, amp=train.amp, channels_last=train.channels_last)
+    model.eval()
+    normalize = _Normalizer(dataset, plan)
+    batch_size = train.eval_batch_size or 2 * train.batch_size
+    indices = index_batches(torch.arange(len(split)), batch_size, drop_last=False)
+    found = []
+    for images, labels in read_batches(split.images, split.labels, indices, 0, False):
+        with plan.autocast():
+            logits = model(normalize(images)).float()
+        found.append((logits.argmax(dim=1).cpu() == labels).cpu())
+    return torch.cat(found) if found else torch.zeros(0, dtype=torch.bool)
 
 
 class _Batches:

@@ -126,15 +126,34 @@ def verify(
     picks: Sequence[str] = ("pareto",),
     threads: int | None = None,
     address: str | None = None,
+    winners: bool = False,
+    by: Sequence[str] = (),
+    budgets: Sequence[str] = (),
 ) -> dict[str, Any]:
     """`nas verify`: retrains the front's members (or `picks`, as `nas export --pick`)
     with `seeds` fresh training seeds as Ray tasks (where the search ran, or `address`:
     "local", "auto", HOST:PORT), keeps every seed in RUN/verify.csv, and returns
     RUN/verify.json's document: per member and objective the mean, standard deviation
-    and 95% interval, and which members cannot be told apart."""
+    and 95% interval, and which members cannot be told apart. `winners=True` retrains the
+    winner call's candidates for `by` and `budgets` (as `nas analyze`) instead, every seed
+    scored on the test split too; `nas.analyze` then makes the tested call."""
     from nas.engine.verify import verify_run
 
-    return verify_run(path, seeds, epochs, list(picks), threads, address=address)
+    members = None
+    if winners:
+        from nas.runs.analysis.run import winner_candidates
+
+        members = winner_candidates(path, list(by), list(budgets))
+    return verify_run(
+        path,
+        seeds,
+        epochs,
+        list(picks),
+        threads,
+        address=address,
+        members=members,
+        need_test=winners,
+    )
 
 
 def _announce(experiment: Any) -> None:

@@ -10,7 +10,9 @@ fix; images are resized or their channels converted only when ``data.resize`` /
 Validation: with ``validation: split`` (the default) a seeded share of the training
 images is held out and the official test split is never touched, so a search cannot
 overfit it; ``validation: test`` scores on the test split instead (imagefolder always
-uses its ``val/`` folder).
+uses its ``val/`` folder). The test split (``Dataset.test``) is never trained or scored
+on by a search: the dataset's own test split under ``validation: split``, else a seeded
+share of train (``data.test_fraction``; mnist5k: 1,000 images).
 """
 
 from __future__ import annotations
@@ -76,6 +78,21 @@ def dataset_info(name: str) -> DatasetInfo:
     return _INFOS[name]
 
 
+def keeps_test_split(config: DataConfig) -> bool:
+    """Whether `config` holds a test split out of the search (without reading the data;
+    a plug-in dataset is assumed to, its reader decides)."""
+    if config.test_fraction == 0:
+        return False
+    if config.name == "imagefolder" or config.validation == "test":
+        return bool(config.test_fraction)
+    if config.name == "mnist5k":
+        share = (
+            config.test_fraction if config.test_fraction is not None else mnist5k.INFO.test_fraction
+        )
+        return share > 0
+    return True
+
+
 def load_dataset(config: DataConfig, expected_input: Any = None) -> Dataset:
     """Reads, splits and checks a dataset against `expected_input` (``arch.input``) when given.
 
@@ -91,7 +108,7 @@ def load_dataset(config: DataConfig, expected_input: Any = None) -> Dataset:
         entry = _cached(config, Path(config.root or DEFAULT_ROOT).expanduser(), expected_input)
         check_corrupt(entry.meta, config.on_corrupt)
         raw, converted = _open_entry(entry, config), "mean" in entry.meta
-    train, val = _splits(config, info, raw)
+    train, val, test = _splits(config, info, raw)
     if expected_input is not None and raw.classes > expected_input.classes:
         raise SpaceError(
             f"data: {config.name} has {raw.classes} classes but the architecture's "
@@ -101,6 +118,7 @@ def load_dataset(config: DataConfig, expected_input: Any = None) -> Dataset:
         name=config.name,
         train=train,
         val=val,
+        test=test,
         classes=raw.classes,
         **_statistics(info, converted, entry, train),
         augmentation=info.augmentation if config.augment else None,
@@ -166,18 +184,36 @@ def _statistics(
     return {"mean": mean, "std": std}
 
 
-def _splits(config: DataConfig, info: DatasetInfo, raw: RawData) -> tuple[Split, Split]:
-    if config.name == "imagefolder":
-        assert raw.test is not None
-        return _limited(raw.train, config), _limited(raw.test, config)
-    if config.validation == "test":
+def _splits(
+    config: DataConfig, info: DatasetInfo, raw: RawData
+) -> tuple[Split, Split, Split | None]:
+    """(train, val, test). Validating on a held-out share of train, the test split is the
+    dataset's own (data.test_fraction: 0 drops it), or, for a dataset without one, a
+    seeded share of train (the dataset's default: 0.2 for mnist5k). Validating on the
+    dataset's own test or val/ split, a test split is carved from train only when
+    data.test_fraction asks for one."""
+    if config.name == "imagefolder" or config.validation == "test":
         if raw.test is None:
             raise SpaceError(
                 f"data.validation: {config.name} has no test split; use validation: split"
             )
-        return _limited(raw.train, config), _limited(raw.test, config)
+        train, test = _carve(_limited(raw.train, config), config.test_fraction or 0.0, config)
+        return train, _limited(raw.test, config), test
     fraction = config.val_fraction if config.val_fraction is not None else info.val_fraction
-    return seeded_split(raw.train, fraction, config.split_seed, config.limit)
+    if raw.test is not None:
+        train, val, _ = seeded_split(raw.train, fraction, config.split_seed, config.limit)
+        return train, val, (None if config.test_fraction == 0 else _limited(raw.test, config))
+    share = config.test_fraction if config.test_fraction is not None else info.test_fraction
+    return seeded_split(raw.train, fraction, config.split_seed, config.limit, share)
+
+
+def _carve(split: Split, fraction: float, config: DataConfig) -> tuple[Split, Split | None]:
+    """A seeded share of `split` as a test split, and the rest in its original order."""
+    count = round(len(split) * fraction)
+    if not 0 < count < len(split):
+        return split, None
+    order = seeded_order(len(split), config.split_seed + 1)  # not the validation's draw
+    return split.take(order[count:].sort().values), split.take(order[:count].sort().values)
 
 
 def _limited(split: Split, config: DataConfig) -> Split:

@@ -69,6 +69,9 @@ class DatasetInfo:
     std: tuple[float, ...]
     augmentation: str  # "digits" (pad-2 crop) or "natural" (pad-4 crop + flip), see augment.py
     val_fraction: float  # default share of train held out for validation
+    # Default share of train held out as a test split when the dataset has no test split
+    # of its own (see DataConfig.test_fraction): mnist5k's 0.2; 0 keeps none.
+    test_fraction: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,9 @@ class Dataset:
     workers: int = 0  # threads reading batches ahead (data.num_workers)
     cache: Path | None = None  # the cache folder the images come from, when cached
     decoded: bool = False  # True when this process decoded the dataset into the cache
+    # Images neither trained on nor used for selection (DataConfig.test_fraction);
+    # None when the data keeps none.
+    test: Split | None = None
 
     def train_batches(
         self, batch_size: int, generator: torch.Generator, *, pin_memory: bool = False
@@ -119,17 +125,23 @@ class Dataset:
 
 
 def seeded_split(
-    data: Split, val_fraction: float, seed: int, limit: int | None
-) -> tuple[Split, Split]:
-    """Disjoint (train, val) from one seeded permutation; `limit` caps the pool first."""
+    data: Split, val_fraction: float, seed: int, limit: int | None, test_fraction: float = 0.0
+) -> tuple[Split, Split, Split | None]:
+    """Disjoint (train, val, test) from one seeded permutation; `limit` caps the pool first.
+
+    Validation takes the permutation's first share, test the next, train the rest: the
+    validation images are the same with or without a test split (only train shrinks).
+    """
     order = seeded_order(len(data), seed, limit)
     n_val = max(1, round(len(order) * val_fraction))
-    if n_val >= len(order):
+    n_test = round(len(order) * test_fraction) if test_fraction > 0 else 0
+    if n_val + n_test >= len(order):
         raise SpaceError(
-            f"data.val_fraction: {val_fraction} of {len(order)} images leaves nothing to "
-            "train on; lower it or raise data.limit"
+            f"data.val_fraction: {val_fraction} (and test_fraction {test_fraction}) of "
+            f"{len(order)} images leaves nothing to train on; lower them or raise data.limit"
         )
-    return data.take(order[n_val:]), data.take(order[:n_val])
+    test = data.take(order[n_val : n_val + n_test]) if n_test else None
+    return data.take(order[n_val + n_test :]), data.take(order[:n_val]), test
 
 
 def seeded_order(size: int, seed: int, limit: int | None = None) -> torch.Tensor:

@@ -34,6 +34,23 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="where the seeds run: local (Ray in this process), auto or HOST:PORT "
         "(default: where the search ran)",
     )
+    parser.add_argument(
+        "--winners",
+        action="store_true",
+        help="retrain the winner call's candidates (those within noise of each compared "
+        "group's best, per --by and --budget as in `nas analyze`) instead of the front, and "
+        "score every seed on the held-out test split; `nas analyze` then makes the call",
+    )
+    parser.add_argument(
+        "--by", metavar="KEY", action="append", default=[], help="with --winners: as analyze"
+    )
+    parser.add_argument(
+        "--budget",
+        metavar="COLUMN<=X",
+        action="append",
+        default=[],
+        help="with --winners: as analyze",
+    )
     parser.add_argument("--json", action="store_true", help="print verify.json's document")
     parser.set_defaults(run=run)
 
@@ -50,6 +67,18 @@ def run(args: argparse.Namespace) -> int:
             f"({row['seconds']:.1f} s)"
         )
 
+    members = None
+    if args.winners:
+        from nas.runs.analysis.run import winner_candidates
+
+        members = winner_candidates(args.run_dir, args.by, args.budget)
+        note(
+            f"nas verify: retraining the winner call's candidates #{', #'.join(map(str, members))}"
+        )
+    elif args.by or args.budget:
+        from search_space.errors import SpaceError
+
+        raise SpaceError("--by and --budget choose the winner call's candidates: add --winners")
     try:
         document = verify_run(
             args.run_dir,
@@ -59,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
             args.threads,
             on_seed=on_seed,
             address=args.address,
+            members=members,
+            need_test=args.winners,
         )
     except TrainingFailed as failure:
         print(f"nas verify: failed: {failure} (finished seeds are kept)", file=sys.stderr)
@@ -67,4 +98,10 @@ def run(args: argparse.Namespace) -> int:
         print_json(document)
     else:
         print(format_summary(document))
+    if args.winners:
+        from shlex import quote  # `<=` unquoted is a shell redirection
+
+        flags = "".join(f" --by {quote(k)}" for k in args.by)
+        flags += "".join(f" --budget {quote(b)}" for b in args.budget)
+        note(f"next: nas analyze {quote(args.run_dir)}{flags} makes the call on the test split")
     return 0

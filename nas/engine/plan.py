@@ -13,6 +13,7 @@ import optuna
 from nas.engine.chooser import OptunaChooser
 from nas.engine.config import ExperimentConfig
 from nas.engine.objectives import MEASURED, PROXY, TRAINED, USER, kind_of
+from nas.engine.replicates import ReplicateBook, architecture_key
 from nas.runs import format as rf
 from nas.runs.atomic import write_text
 
@@ -53,6 +54,7 @@ class TrialPlan:
         self.evaluators = [name for name, kind in kinds.items() if kind == USER]
         self.run_dir = experiment.run_dir.resolve()
         self.data = _absolute_root(experiment.data)
+        self.replicates = ReplicateBook()
 
     def sample(self, trial: optuna.Trial) -> Candidate:
         """Samples, builds and counts; raises what building or counting raises."""
@@ -64,6 +66,11 @@ class TrialPlan:
             self.space, OptunaChooser(trial), f"{self.space.name}-{trial.number}"
         )
         train = self._recipe(arch)
+        key = architecture_key(arch.to_dict(run_config=False), train)
+        attrs = self.replicates.assign(trial, key, int(train["seed"]))
+        train["seed"] = attrs[rf.ATTR_TRAIN_SEED]  # a replicate trains with a fresh seed
+        for name, value in attrs.items():
+            trial.set_user_attr(name, value)
         # The whole document goes to the trial folder (before building, so a candidate that
         # fails to build keeps it); the study keeps one line, so the dashboard stays narrow.
         # Its train section is the trial's recipe, so `nas train` repeats the trial.

@@ -100,6 +100,7 @@ def _evaluate(
                 for k in ("accuracy", "loss", "best_accuracy", "train_loss", "images_per_second")
             }
         )
+        metrics["val_images"] = trained["val_images"]  # the binomial noise rests on it
     if config["latency"]:
         from evaluators.latency import measure_latency
 

@@ -25,6 +25,7 @@ from nas.runs.verification import read_rows, summarise, write_rows, write_summar
 from search_space.errors import SpaceError
 
 MEASURED = ("accuracy", "loss", "flops", "params")  # what a retraining gives, per seed
+TESTED = ("test_accuracy", "test_images", "test_correct")  # on the held-out test split
 _DATASETS: dict[str, Any] = {}  # one loaded dataset per process (Ray workers are reused)
 
 
@@ -36,13 +37,19 @@ def verify_run(
     threads: int | None = None,
     on_seed: Callable[[dict[str, Any]], None] | None = None,
     address: str | None = None,
+    members: list[int] | None = None,
+    need_test: bool = False,
 ) -> dict[str, Any]:
     """Trains what verify.csv lacks, then returns verify.json's document.
 
     `picks` chooses the members as `nas export --pick` does (default: the whole front);
     `threads` sets torch's CPU threads per seed (default: train.threads, else the
     search's CPUs per trial); `address` is where the seeds run: None for where the
-    search ran, "local" for Ray in this process, or "auto" / HOST:PORT."""
+    search ran, "local" for Ray in this process, or "auto" / HOST:PORT. `members` (trial
+    numbers) overrides `picks`: `nas verify --winners` passes the winner call's candidates.
+    Every seed is also scored on the run's test split when it keeps one (verify.csv:
+    test_accuracy, test_images and test_correct, the per-image 0/1 scores); `need_test`
+    refuses a run that keeps none before anything trains."""
     from nas.runs.folder import open_run
     from nas.runs.picks import select_trials
     from nas.runs.results import analyse_study
@@ -54,13 +61,16 @@ def verify_run(
     run = open_run(run_dir)
     study = run.load_study()  # Optuna's: the trials' params hold their sampled recipe
     results = analyse_study(study, run_dir=run.path)
-    if results.front.empty:
+    if results.front.empty and members is None:
         raise SpaceError(f"{run.path}: the Pareto front is empty; nothing to verify")
     config = _with_address(run.config(study), address)
+    if need_test:
+        _require_test_split(run.path, config.get("data"))
     objectives = [o.name for o in results.objectives if o.name in MEASURED]
     if "accuracy" not in objectives:
         raise SpaceError(f"{run.path}: verify retrains for accuracy, which the run did not score")
-    members = select_trials(results, picks or ["pareto"])
+    if members is None:
+        members = select_trials(results, picks or ["pareto"])
     jobs = _jobs(run.path, study, config, members, seeds, epochs)
     if threads is not None:
         jobs = [{**job, "train": {**job["train"], "threads": threads}} for job in jobs]
@@ -111,7 +121,7 @@ def _train_missing(
     rows = _resume_rows(run_dir, jobs)
     done = {(int(r["trial"]), int(r["seed"])) for r in rows}
     pending = [job for job in jobs if (job["trial"], job["seed"]) not in done]
-    columns = [*rf.VERIFY_COLUMNS, *MEASURED, "seconds"]
+    columns = [*rf.VERIFY_COLUMNS, *MEASURED, *TESTED, "seconds"]
     for row in _run_jobs(pending, run_dir, config.get("search") or {}):
         rows.append(row)
         write_rows(run_dir, rows, columns)  # after every seed: a kill keeps it
@@ -126,10 +136,9 @@ def _train_missing(
 def _jobs(
     run_dir: Path, study: Any, config: dict, members: list[int], seeds: int, epochs: int | None
 ) -> list[dict[str, Any]]:
-    from evaluators.config import DataConfig
     from evaluators.train_choices import check_train, sampled_recipe, with_recipe
 
-    data = DataConfig.from_dict(config.get("data"))
+    data = _data_config(config.get("data"))
     base = check_train(config.get("train"))
     trials = {t.number: t for t in study.get_trials(deepcopy=False)}
     jobs = []
@@ -152,6 +161,28 @@ def _jobs(
                 }
             )
     return jobs
+
+
+def _require_test_split(run_dir: Path, section: dict[str, Any] | None) -> None:
+    from evaluators.datasets import keeps_test_split
+
+    if not keeps_test_split(_data_config(section)):
+        raise SpaceError(
+            f"{run_dir}: the run keeps no test split (searched before test splits existed, or "
+            "with data.test_fraction: 0), so the winner call cannot be tested on images the "
+            "search never saw; search again (mnist5k now holds 1,000 test images out)"
+        )
+
+
+def _data_config(section: dict[str, Any] | None) -> Any:
+    """The search's data section. A run recorded before test splits existed trained on
+    every image outside validation, so it keeps no test split (test_fraction 0): its
+    seeds train on exactly the images the search trained on."""
+    from evaluators.config import DataConfig
+
+    section = dict(section or {})
+    section.setdefault("test_fraction", 0.0)
+    return DataConfig.from_dict(section)
 
 
 def _architecture(run_dir: Path, number: int) -> dict[str, Any]:
@@ -264,7 +295,23 @@ def train_member(job: dict[str, Any]) -> dict[str, Any]:
         "accuracy": result["accuracy"],
         "loss": result["loss"],
         **counts,
+        **_test_scores(model, dataset, train),
         "seconds": time.perf_counter() - started,
+    }
+
+
+def _test_scores(model: Any, dataset: Any, train: Any) -> dict[str, Any]:
+    """The seed's per-image scores on the test split (none when the run keeps none)."""
+    from evaluators.training import correct_per_image
+    from nas.runs.analysis.evidence import pack_correct
+
+    if dataset.test is None:
+        return {}
+    correct = correct_per_image(model, dataset, dataset.test, train).numpy()
+    return {
+        "test_accuracy": float(correct.mean()),
+        "test_images": int(correct.size),
+        "test_correct": pack_correct(correct),
     }
 
 

@@ -14,7 +14,9 @@
       export/<number>/    written by `nas export`: arch.yaml, weights.safetensors,
                           metrics.json, README.md, model.onnx, model.pt2
       report.json         in a `nas report --snapshot` copy: the `--json` document
-      verify.csv          written by `nas verify`: one row per front member and training seed
+      verify.csv          written by `nas verify`: one row per retrained member (the front, or
+                          with --winners the winner call's candidates) and training seed,
+                          with its per-image scores on the test split
       verify.json         its summary: mean, std and 95% interval per member and objective
 """
 
@@ -100,4 +102,12 @@ TERMINAL_STATES = (COMPLETE, FAILED, INFEASIBLE, STOPPED_EARLY)  # a recorded ou
 # queued      - waiting to run: an interrupted trial's re-run (ATTR_RETRY_OF) or a seed.
 INTERRUPTED_TRIAL, QUEUED_TRIAL = "interrupted", "queued"
 TRIAL_STATES = (*TERMINAL_STATES, INTERRUPTED_TRIAL, QUEUED_TRIAL, RUNNING_TRIAL)
-ATTR_ATTEMPTS = "attempts"  # worker attempts of a trial: above 1 when a dead worker was retried
+ATTR_ATTEMPTS = "attempts"
+# Duplicates become replicates (nas/engine/replicates.py): the digest of a trial's
+# architecture and recipe, the training seed it ran with, and, for a re-proposal of an
+# architecture already proposed, the first trial's number (trials.csv: replicate_of).
+ATTR_ARCH_KEY, ATTR_TRAIN_SEED, ATTR_REPLICATE_OF = (
+    "arch_key",
+    "train_seed",
+    "replicate_of",
+)  # worker attempts of a trial: above 1 when a dead worker was retried

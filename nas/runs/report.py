@@ -117,8 +117,9 @@ def plots_are_stale(run_dir: Path, storage: str) -> bool:
 def write_snapshot(run_dir: str | os.PathLike, destination: str | os.PathLike) -> list[Path]:
     """Copies a run's small, text-and-picture part to `destination` (the README's
     reference run): config, run.json, fresh trials/pareto tables, report.json, the PNG
-    plots, and each Pareto trial's arch.yaml and metrics.json. Never the study database,
-    weights or the (large, self-contained) report.html."""
+    plots, each Pareto trial's arch.yaml and metrics.json, and verify.csv/verify.json when
+    the run was verified (the winner call's retrained test scores live there). Never the
+    study database, weights or the (large, self-contained) report.html."""
     run = open_run(run_dir)
     study = run.read_study()
     results = analyse_study(study, run_dir=run.path)
@@ -129,7 +130,7 @@ def write_snapshot(run_dir: str | os.PathLike, destination: str | os.PathLike) -
     copied = [write_json(target / rf.REPORT_JSON, report_document(results))]
     copied += [target / rf.TRIALS_CSV, target / rf.PARETO_CSV]
     write_tables(target, study, results)
-    names = [rf.CONFIG_FILE, rf.RUN_FILE]
+    names = [rf.CONFIG_FILE, rf.RUN_FILE, rf.VERIFY_CSV, rf.VERIFY_JSON]  # verify: when run
     names += [f"{rf.PLOTS_DIR}/{p.name}" for p in sorted((source / rf.PLOTS_DIR).glob("*.png"))]
     for number in results.front["number"]:
         names += [f"{rf.TRIALS_DIR}/{int(number)}/{f}" for f in (rf.ARCH_FILE, rf.METRICS_FILE)]

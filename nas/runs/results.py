@@ -136,13 +136,35 @@ def analyse_study(
         row["hypervolume"] = volume
     table = pd.DataFrame(rows, columns=_columns(rows, names))
     table["pareto"] = table["pareto"].astype(bool)  # an empty object column would not mask
-    for column in ("attempts", "retry_of"):  # whole numbers, blank where not applicable
+    for column in (
+        "attempts",
+        "retry_of",
+        "replicate_of",
+        "train_seed",
+    ):  # whole numbers, blank where not applicable
         table[column] = pd.to_numeric(table[column]).astype("Int64")
+    table = _with_noise(table, run_dir, names)
     sort_column = _sort_column(table, objectives)
     front = table[table["pareto"]].sort_values([sort_column, "number"], kind="stable")
     return RunResults(
         objectives, reference, fixed, table, front.reset_index(drop=True), sort_column
     )
+
+
+def _with_noise(
+    table: pd.DataFrame, run_dir: str | os.PathLike | None, objective_names: list[str]
+) -> pd.DataFrame:
+    """The standard errors of accuracy (nas/runs/noise.py), placed after the objectives."""
+    from nas.runs.noise import NOISE_COLUMNS, add_noise_columns, seed_noise
+    from nas.runs.verification import read_rows
+
+    if "accuracy" not in table.columns:
+        return table
+    rows = read_rows(run_dir) if run_dir is not None else []
+    table = add_noise_columns(table, seed_noise(table, rows))
+    head = [c for c in table.columns if c in (*_LEADING, *objective_names)]
+    rest = [c for c in table.columns if c not in head and c not in NOISE_COLUMNS]
+    return table[[*head, *NOISE_COLUMNS, *rest]]
 
 
 def trials_table(study: optuna.Study) -> pd.DataFrame:
@@ -186,6 +208,9 @@ def _trial_row(
         "error": attrs.get(rf.ATTR_ERROR),
         "attempts": attrs.get(rf.ATTR_ATTEMPTS),  # blank: never handed to a worker
         "retry_of": attrs.get(rf.ATTR_RETRY_OF),
+        "replicate_of": attrs.get(rf.ATTR_REPLICATE_OF),
+        "train_seed": attrs.get(rf.ATTR_TRAIN_SEED),
+        "arch_key": attrs.get(rf.ATTR_ARCH_KEY),
         "arch_yaml": _arch_yaml(attrs.get(rf.ATTR_ARCH), trials_dir, trial.number)
         if arch_yaml
         else None,
@@ -246,6 +271,9 @@ _TRAILING = (
     "error",
     "attempts",
     "retry_of",
+    "replicate_of",
+    "train_seed",
+    "arch_key",
     "arch_yaml",
 )
 

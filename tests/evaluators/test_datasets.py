@@ -25,9 +25,9 @@ def test_the_registry_lists_every_dataset() -> None:
     ]  # fmt: skip
 
 
-def test_mnist5k_is_offline_and_split_80_20() -> None:
+def test_mnist5k_is_offline_and_split_60_20_20() -> None:
     data = load_dataset(DataConfig(), GRAY28)
-    assert (len(data.train), len(data.val)) == (4000, 1000)
+    assert (len(data.train), len(data.val), len(data.test)) == (3000, 1000, 1000)
     assert data.train.images.dtype == torch.uint8 and data.train.images.shape[1:] == (1, 28, 28)
     assert data.classes == 10 and data.mean == (0.1307,) and data.augmentation == "digits"
 
@@ -40,8 +40,18 @@ def test_split_is_disjoint_seeded_and_independent_of_training() -> None:
     assert torch.equal(first.val.images, again.val.images)
     assert torch.equal(first.train.labels, again.train.labels)
     assert not flat(first.train) & flat(first.val)
-    assert (len(first.train), len(first.val)) == (480, 120)
+    assert (len(first.train), len(first.val), len(first.test)) == (360, 120, 120)
     assert not torch.equal(first.val.images, other.val.images)
+
+
+def test_the_test_split_is_held_out_from_train_and_validation() -> None:
+    with_test = load_dataset(DataConfig(limit=600, split_seed=3), GRAY28)
+    without = load_dataset(DataConfig(limit=600, split_seed=3, test_fraction=0.0), GRAY28)
+    flat = lambda split: {bytes(image.numpy()) for image in split.images}  # noqa: E731
+    assert not flat(with_test.test) & (flat(with_test.train) | flat(with_test.val))
+    # the validation images are the same with or without a test split: only train shrinks
+    assert torch.equal(with_test.val.images, without.val.images) and without.test is None
+    assert flat(with_test.train) | flat(with_test.test) == flat(without.train)
 
 
 def test_cifar10_reads_the_python_pickle_batches(cifar10_root: Path) -> None:
@@ -51,7 +61,17 @@ def test_cifar10_reads_the_python_pickle_batches(cifar10_root: Path) -> None:
     test = load_dataset(
         DataConfig(name="cifar10", root=str(cifar10_root), validation="test"), RGB32
     )
-    assert (len(test.train), len(test.val)) == (100, 20)
+    # validating on the official test split, a test split comes from train only when asked
+    assert (len(test.train), len(test.val), test.test) == (100, 20, None)
+    carved = load_dataset(
+        DataConfig(name="cifar10", root=str(cifar10_root), validation="test", test_fraction=0.1),
+        RGB32,
+    )
+    assert (len(carved.train), len(carved.test)) == (90, 10)
+    train = {bytes(image.numpy()) for image in test.train.images}
+    assert {bytes(image.numpy()) for image in carved.test.images} <= train
+    own = load_dataset(DataConfig(name="cifar10", root=str(cifar10_root)), RGB32)
+    assert torch.equal(own.test.images, test.val.images)  # validation: split keeps it apart
     # rows are 1024 red, 1024 green, 1024 blue values: image 0's green plane starts at 1024
     with (cifar10_root / "cifar-10-batches-py" / "test_batch").open("rb") as file:
         row = pickle.load(file, encoding="latin1")["data"][0]
@@ -70,7 +90,7 @@ def test_cifar100_uses_fine_labels(cifar100_root: Path) -> None:
 def test_idx_datasets_read_the_raw_folder(tmp_path: Path, name: str, folder: str) -> None:
     write_idx(tmp_path, folder)
     data = load_dataset(DataConfig(name=name, root=str(tmp_path), validation="test"), GRAY28)
-    assert (len(data.train), len(data.val)) == (60, 20)
+    assert (len(data.train), len(data.val), data.test) == (60, 20, None)
     assert data.train.labels[:3].tolist() == [0, 1, 2]
     assert data.mean == dataset_info(name).mean
 
@@ -196,3 +216,24 @@ def test_normalize_matches_the_formula() -> None:
     images = torch.tensor([0, 255], dtype=torch.uint8).view(2, 1, 1, 1)
     out = normalize(images, (0.5,), (0.25,))
     assert out.flatten().tolist() == pytest.approx([-2.0, 2.0])
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ({}, True),  # mnist5k holds 1,000 test images out
+        ({"test_fraction": 0.0}, False),
+        ({"name": "cifar10"}, True),  # its own test split
+        ({"name": "cifar10", "validation": "test"}, False),  # the test split validates
+        ({"name": "cifar10", "validation": "test", "test_fraction": 0.1}, True),
+        ({"name": "imagefolder"}, False),
+    ],
+)
+def test_keeps_test_split_agrees_with_what_loading_gives(settings: dict, expected: bool) -> None:
+    from evaluators.datasets import keeps_test_split
+
+    assert keeps_test_split(DataConfig(**settings)) is expected
+    if settings.get("name", "mnist5k") == "mnist5k":  # loading agrees
+        assert (
+            load_dataset(DataConfig(limit=200, **settings), GRAY28).test is not None
+        ) is expected

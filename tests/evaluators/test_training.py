@@ -11,6 +11,7 @@ from torch import nn
 
 from evaluators.config import DataConfig, TrainConfig
 from evaluators.datasets import load_dataset
+from evaluators.device import plan_device
 from evaluators.errors import TrainingFailed
 from evaluators.optim import WarmupCosine, parameter_groups
 from evaluators.training import train_and_evaluate
@@ -22,7 +23,8 @@ QUICK = TrainConfig(epochs=1, batch_size=64, lr=1e-2, warmup_epochs=0.2, threads
 
 @pytest.fixture(scope="module")
 def small_mnist():
-    return load_dataset(DataConfig(limit=1500, augment=False), GRAY28)  # 1,200 train / 300 val
+    # no test split: 1,200 train / 300 val
+    return load_dataset(DataConfig(limit=1500, augment=False, test_fraction=0.0), GRAY28)
 
 
 def test_one_epoch_on_mnist5k_beats_chance_and_reports_every_key(small_mnist) -> None:
@@ -114,3 +116,21 @@ def test_schedule_warms_up_linearly_then_follows_a_cosine() -> None:
     assert lrs[4] == 1.0 and lrs[9] == pytest.approx(0.5)  # halfway through the decay
     assert all(a > b for a, b in itertools.pairwise(lrs[4:])) and lrs[-1] < 0.03
     assert optimizer.param_groups[0]["lr"] == lrs[-1]
+
+
+def test_per_image_scores_average_to_the_validation_accuracy() -> None:
+    from evaluators.training import correct_per_image, evaluate
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(28 * 28, 10))
+    dataset = load_dataset(DataConfig(limit=400))
+    train = TrainConfig(epochs=1, batch_size=64)
+    correct = correct_per_image(model, dataset, dataset.val, train)
+    accuracy, _ = evaluate(model, dataset, plan_device("cpu"), 37)  # another batching
+    assert correct.dtype == torch.bool and correct.shape == (len(dataset.val),)
+    assert correct.float().mean().item() == pytest.approx(accuracy)
+    # and image by image: the argmax of the logits equals the label
+    with torch.inference_mode():
+        images = (dataset.val.images.float() / 255 - dataset.mean[0]) / dataset.std[0]
+        expected = model(images).argmax(dim=1) == dataset.val.labels
+    assert torch.equal(correct, expected)

@@ -28,7 +28,8 @@ GRAY28 = InputSpec(1, 28, 10)
 
 @pytest.fixture(scope="module")
 def digits():
-    return load_dataset(DataConfig(limit=600, augment=False), GRAY28)  # 480 train / 120 val
+    # no test split: 480 train / 120 val
+    return load_dataset(DataConfig(limit=600, augment=False, test_fraction=0.0), GRAY28)
 
 
 def test_ema_equals_a_hand_computed_average_over_three_steps() -> None:

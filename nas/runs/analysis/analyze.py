@@ -18,6 +18,7 @@ import pandas as pd
 
 from nas.runs.analysis.bootstrap import LEVEL, RESAMPLES, Budget
 from nas.runs.analysis.edf import Band
+from nas.runs.analysis.evidence import Evidence
 from nas.runs.analysis.features import group_column
 from nas.runs.analysis.groups import errors_of, summarise_group, winner_lines
 from nas.runs.analysis.importance import importances
@@ -28,6 +29,7 @@ from nas.runs.analysis.objectives import (
     front_hypervolume,
 )
 from nas.runs.analysis.two_sample import compare_distributions
+from nas.runs.noise import seed_noise
 
 DEFAULT_KEYS = ("family",)
 
@@ -43,14 +45,18 @@ def group_by(
     budgets: Sequence[Budget | None],
     band: Band | None = None,
     seed: int = 0,
+    evidence: Evidence | None = None,
 ) -> dict[str, Any]:
     """The groups of `key` over the eligible rows, each summarised, and the winner lines."""
     labels = group_column(table, key)
     groups = {str(k): rows for k, rows in table.groupby(labels, sort=True)}
+    noise = evidence.seed if evidence is not None else None
     return {
         "key": key,
-        "groups": [summarise_group(k, t, goals, budgets, band, seed) for k, t in groups.items()],
-        "winners": winner_lines(groups, goals, budgets, seed),
+        "groups": [
+            summarise_group(k, t, goals, budgets, band, seed, noise) for k, t in groups.items()
+        ],
+        "winners": winner_lines(groups, goals, budgets, seed, evidence),
     }
 
 
@@ -62,10 +68,14 @@ def analyze_table(
     band: Band | None = None,
     seed: int = 0,
     evaluator: str | None = "ped-anova",
+    evidence: Evidence | None = None,
 ) -> dict[str, Any]:
     """The whole analysis of one run as one JSON-able document (see module docstring).
-    `evaluator=None` skips the importances."""
+    `evaluator=None` skips the importances; `evidence` holds the run's seed noise and
+    retrained test scores (default: the seed noise of the table's own replicates)."""
     rows = eligible(table, goals)
+    if evidence is None:
+        evidence = Evidence(seed_noise(table, []))
     states = table["state"].value_counts().to_dict() if "state" in table else {}
     budget_list: list[Budget | None] = [None, *budgets]
     return {
@@ -75,7 +85,10 @@ def analyze_table(
         "objectives": [g.__dict__ for g in goals],
         "band": str(band) if band is not None else None,
         "method": _method(seed),
-        "groupings": [group_by(rows, key, goals, budget_list, band, seed) for key in keys],
+        "noise": evidence.seed.to_dict(),
+        "groupings": [
+            group_by(rows, key, goals, budget_list, band, seed, evidence) for key in keys
+        ],
         "importance": importances(rows, goals, evaluator, seed) if evaluator else None,
     }
 

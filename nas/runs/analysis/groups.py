@@ -13,9 +13,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from nas.runs.analysis.bootstrap import Budget, best_with_interval, call_winner
+from nas.runs.analysis.bootstrap import Budget, best_with_interval
 from nas.runs.analysis.edf import Band, error_edf
+from nas.runs.analysis.evidence import Evidence
 from nas.runs.analysis.objectives import Goal, accuracy_goal, front_rows
+from nas.runs.analysis.winner import winner_calls
+from nas.runs.noise import SeedNoise, binomial_se, seed_noise, val_images
 
 FRONT_COLUMNS = ("number", "accuracy", "flops", "params", "summary")
 
@@ -56,15 +59,19 @@ def summarise_group(
     budgets: Sequence[Budget | None],
     band: Band | None = None,
     seed: int = 0,
+    noise: SeedNoise | None = None,
 ) -> dict[str, Any]:
-    """`table` holds the group's eligible trials."""
+    """`table` holds the group's eligible trials; each best carries its standard error
+    (seed and evaluation noise of one trial, nas/runs/noise.py)."""
+    noise = noise or seed_noise(table, [])
     errors = errors_of(table, goals, band)
     errors = errors[np.isfinite(errors)]
     grid, fraction = error_edf(errors)
     estimates = []
     for budget in budgets:
         estimate = best_with_interval(budget_values(table, goals, budget), seed=seed)
-        estimates.append({"budget": _budget_name(budget), **estimate.__dict__})
+        se = _best_se(estimate.best, table, noise)
+        estimates.append({"budget": _budget_name(budget), **estimate.__dict__, "se": se})
     return {
         "label": label,
         "complete": len(table),
@@ -75,21 +82,33 @@ def summarise_group(
     }
 
 
+def _best_se(best: float | None, table: pd.DataFrame, noise: SeedNoise) -> float | None:
+    if best is None:
+        return None
+    images = float(val_images(table).min()) if len(table) else 1000.0
+    return float(np.hypot(noise.sd, binomial_se(best, images)))
+
+
 def winner_lines(
     groups: dict[str, pd.DataFrame],
     goals: Sequence[Goal],
     budgets: Sequence[Budget | None],
     seed: int = 0,
+    evidence: Evidence | None = None,
 ) -> list[dict[str, Any]]:
-    """One winner call per budget over the groups' eligible tables."""
-    lines = []
-    for budget in budgets:
-        values = {label: budget_values(t, goals, budget) for label, t in groups.items()}
-        values = {k: v[np.isfinite(v)] for k, v in values.items()}
-        call = call_winner(values, seed=seed)
-        name = _budget_name(budget)
-        lines.append({"budget": name, **call.__dict__, "sentence": call.sentence(name)})
-    return lines
+    """One winner call per budget over the groups' eligible tables (nas/runs/analysis/
+    winner.py); `evidence` holds the run's seed noise and retrained test scores."""
+    if evidence is None:
+        rows = pd.concat(list(groups.values())) if groups else pd.DataFrame()
+        evidence = Evidence(seed_noise(rows, []))
+    accuracy = accuracy_goal(goals).name
+
+    def within(table: pd.DataFrame, budget: Budget | None) -> pd.DataFrame:
+        rows = table[budget.mask(table)] if budget is not None else table
+        rows = rows[np.isfinite(pd.to_numeric(rows[accuracy], errors="coerce"))]
+        return rows.assign(accuracy=pd.to_numeric(rows[accuracy], errors="coerce"))
+
+    return winner_calls(groups, budgets, within, evidence, seed)
 
 
 def _budget_name(budget: Budget | None) -> str:

@@ -16,6 +16,7 @@ from nas.runs.analysis.analyze import DEFAULT_KEYS, RunTable, analyze_table, com
 from nas.runs.analysis.background import Pending
 from nas.runs.analysis.bootstrap import Budget, parse_budget
 from nas.runs.analysis.edf import Band, parse_band
+from nas.runs.analysis.evidence import Evidence, run_evidence
 from nas.runs.analysis.features import architectures
 from nas.runs.analysis.importance import check_evaluator, importances
 from nas.runs.analysis.objectives import eligible
@@ -77,6 +78,7 @@ def analyze_run(
             band_found,
             seed,
             evaluator=None,
+            evidence=_evidence(source, keys, budgets),
         )
         document["run"] = str(path)
         pictures = _write_pictures(source, document) if write else None
@@ -85,6 +87,46 @@ def analyze_run(
         if pending is not None:
             pending.close()
     return document, _write_page(source, document, pictures)
+
+
+def _evidence(source: RunSource, keys: Sequence[str], budgets: Sequence[str]) -> Evidence:
+    """The run's seed noise and retrained test scores, and the verify command that
+    retrains the candidates of this very analysis."""
+    from shlex import quote  # `<=` unquoted is a shell redirection
+
+    from nas.runs.verification import read_rows
+
+    flags = [f"--by {quote(k)}" for k in keys if list(keys) != list(DEFAULT_KEYS)]
+    flags += [f"--budget {quote(b.replace(' ', ''))}" for b in budgets]
+    command = " ".join([f"nas verify {quote(str(source.path))} --winners", *flags])
+    return run_evidence(source.table, read_rows(source.path), command)
+
+
+def winner_candidates(
+    path: str | os.PathLike, keys: Sequence[str] = DEFAULT_KEYS, budgets: Sequence[str] = ()
+) -> list[int]:
+    """The trials `nas verify --winners` retrains: for every grouping and budget of this
+    analysis, the candidates within noise of the two compared groups' bests."""
+    source = open_source(path)
+    document = analyze_table(
+        source.table,
+        source.goals,
+        list(keys) or DEFAULT_KEYS,
+        _budgets(budgets, source),
+        evaluator=None,
+        evidence=_evidence(source, keys, budgets),
+    )
+    found: set[int] = set()
+    for grouping in document["groupings"]:
+        for call in grouping["winners"]:
+            for label in (call.get("winner"), call.get("runner_up")):
+                found.update((call.get("candidates") or {}).get(label, []))
+    if not found:
+        raise SpaceError(
+            f"{path}: no budget has two groups with complete trials; nothing to compare "
+            "(try another --by or --budget)"
+        )
+    return sorted(found)
 
 
 def _write_pictures(source: RunSource, document: dict[str, Any]) -> list[Path] | None:

@@ -17,10 +17,9 @@ def _number(value: Any) -> str:
 def _interval(estimate: dict[str, Any]) -> str:
     if estimate["best"] is None:
         return f"{estimate['budget']}: -"
-    return (
-        f"{estimate['budget']}: {estimate['best']:.3f} "
-        f"[{estimate['low']:.3f}, {estimate['high']:.3f}] n={estimate['count']}"
-    )
+    se = estimate.get("se")
+    noise = f" (se {se:.3f})" if se is not None else ""
+    return f"{estimate['budget']}: {estimate['best']:.3f}{noise} n={estimate['count']}"
 
 
 def group_lines(group: dict[str, Any]) -> list[str]:
@@ -50,16 +49,30 @@ def importance_lines(found: dict[str, Any] | None, top: int = 5) -> list[str]:
     return lines
 
 
+def winner_text(winners: list[dict[str, Any]], indent: str) -> list[str]:
+    """Each budget's winner sentence, then its supporting lines indented below it."""
+    lines = []
+    for winner in winners:
+        lines.append(f"{indent}winner {winner['sentence']}")
+        lines += [f"{indent}    {line}" for line in winner.get("details", [])]
+    return lines
+
+
 def render_analysis(document: dict[str, Any]) -> str:
     states = ", ".join(f"{k} {v}" for k, v in document["states"].items())
     lines = [f"{document['trials']} trials ({states}); {document['complete']} eligible"]
+    if document.get("noise"):
+        lines.append(
+            f"noise: {document['noise']['describe']}; each accuracy's standard error is in "
+            "trials.csv (accuracy_se)"
+        )
     if document["band"]:
         lines.append(f"EDFs restricted to {document['band']}")
     for grouping in document["groupings"]:
         lines.append(f"by {grouping['key']}:")
         for group in grouping["groups"]:
             lines += group_lines(group)
-        lines += [f"  winner {w['sentence']}" for w in grouping["winners"]]
+        lines += winner_text(grouping["winners"], "  ")
     lines += importance_lines(document.get("importance"))
     return "\n".join(lines)
 
@@ -73,7 +86,7 @@ def render_comparison(document: dict[str, Any]) -> str:
     for group in document["groups"]:
         lines += group_lines(group)
         lines.append(f"    hypervolume {group['hypervolume']:.6g}")
-    lines += [f"winner {w['sentence']}" for w in document["winners"]]
+    lines += winner_text(document["winners"], "")
     for test in document["tests"]:
         if "statistic" in test:
             lines.append(

@@ -50,10 +50,15 @@ def _analysis_sections(analysis: Mapping[str, Any]) -> list[Section]:
     sections = []
     for grouping in analysis.get("groupings", []):
         key, groups = grouping["key"], grouping["groups"]
-        notes = [w["sentence"] for w in grouping["winners"]]
+        notes = [line for w in grouping["winners"] for line in _winner_notes(w)]
         rows = [[g["label"], g["complete"], g["median_error"], *_bests(g)] for g in groups]
         budgets = [b["budget"] for b in groups[0]["best"]] if groups else []
-        header = ["group", "complete", "median error", *[f"best {b} [95%]" for b in budgets]]
+        header = [
+            "group",
+            "complete",
+            "median error",
+            *[f"best {b} (standard error)" for b in budgets],
+        ]
         sections.append(
             Section(
                 f"by {key}",
@@ -83,11 +88,18 @@ def _analysis_sections(analysis: Mapping[str, Any]) -> list[Section]:
     return sections
 
 
+def _winner_notes(winner: Mapping[str, Any]) -> list[str]:
+    """The winner sentence, then its supporting lines (noise, labels, what to retrain)."""
+    return [winner["sentence"], *(f"  {line}" for line in winner.get("details", []))]
+
+
 def _bests(group: Mapping[str, Any]) -> list[str]:
     return [
         "-"
         if b["best"] is None
-        else f"{b['best']:.3f} [{b['low']:.3f}, {b['high']:.3f}] n={b['count']}"
+        else f"{b['best']:.3f} (se {b['se']:.3f}) n={b['count']}"
+        if b.get("se") is not None
+        else f"{b['best']:.3f} n={b['count']}"
         for b in group["best"]
     ]
 
@@ -101,7 +113,7 @@ def build_comparison(document: Mapping[str, Any]) -> str:
     )
     budgets = [b["budget"] for b in groups[0]["best"]] if groups else []
     header = ["run", "trials", "complete", "hypervolume", "median error"]
-    header += [f"best {b} [95%]" for b in budgets]
+    header += [f"best {b} (standard error)" for b in budgets]
     rows = [
         [g["label"], g["trials"], g["complete"], g["hypervolume"], g["median_error"], *_bests(g)]
         for g in groups
@@ -117,7 +129,7 @@ def build_comparison(document: Mapping[str, Any]) -> str:
             f"runs compared (hypervolume against the common reference {reference})",
             figures=figures,
             tables=[(header, rows)],
-            notes=[w["sentence"] for w in document["winners"]],
+            notes=[line for w in document["winners"] for line in _winner_notes(w)],
         )
     ]
     if tests:

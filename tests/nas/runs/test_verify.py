@@ -111,3 +111,51 @@ def _store_address(run, address: str) -> None:
     study.set_user_attr(
         rf.STUDY_CONFIG, {**config, "search": {**config["search"], "address": address}}
     )
+
+
+@pytest.mark.slow
+def test_verify_winners_scores_on_the_test_split_and_analyze_makes_a_tested_call(
+    nas, write_space, tmp_path
+) -> None:
+    import numpy as np
+
+    from nas.runs.analysis.evidence import unpack_correct
+
+    run = tmp_path / "run"
+    space = {**SPACE, "search": {**SPACE["search"], "trials": 4}}
+    assert nas("search", write_space(space), "--output", run).code == 0
+    before = nas("analyze", run, "--by", "stem.width", "--json", "--no-report").json()
+    call = before["groupings"][0]["winners"][0]
+    assert call["status"] == "untested" and not call["clear"]
+    result = nas("verify", run, "--winners", "--by", "stem.width", "--seeds", "2", "--json")
+    assert result.code == 0, result.err
+    table = pd.read_csv(run / rf.VERIFY_CSV)
+    # limit 600: 120 validation images, then 120 test images held out of the 360 trained on
+    assert set(table["test_images"]) == {120}
+    for _, row in table.iterrows():
+        bits = unpack_correct(row["test_correct"], 120)
+        assert bits.mean() == pytest.approx(row["test_accuracy"])
+    retrained = set(table["trial"])
+    assert retrained == {n for group in call["candidates"].values() for n in group}
+    after = nas("analyze", run, "--by", "stem.width", "--json", "--no-report").json()
+    tested = after["groupings"][0]["winners"][0]
+    assert tested["status"] == "tested" and tested["test"]["test_images"] == 120
+    a, b = tested["champions"]
+    first = np.mean([unpack_correct(t, 120).mean() for t in table[table.trial == a].test_correct])
+    second = np.mean([unpack_correct(t, 120).mean() for t in table[table.trial == b].test_correct])
+    assert tested["difference"] == pytest.approx(first - second)
+    # the run's seed noise now rests on the verify seeds
+    assert after["noise"]["source"] == "measured" and after["noise"]["df"] >= 2
+
+
+def test_winners_on_a_run_without_a_test_split_is_refused_in_one_line(tmp_path) -> None:
+    from nas.engine.verify import _data_config, _require_test_split
+    from search_space.errors import SpaceError
+
+    # a run recorded before test splits existed: its data section has no test_fraction
+    old = {"name": "mnist5k", "val_fraction": None, "validation": "split", "split_seed": 0}
+    assert _data_config(old).test_fraction == 0.0  # its seeds train on what the search did
+    with pytest.raises(SpaceError, match="keeps no test split") as error:
+        _require_test_split(tmp_path, old)
+    assert "\n" not in str(error.value)
+    _require_test_split(tmp_path, {**old, "test_fraction": None})  # a current run: kept
