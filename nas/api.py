@@ -25,12 +25,19 @@ if TYPE_CHECKING:
     from nas.runs.run import Run
 
 
-def load_model(path: str | os.PathLike, *, device: str = "cpu") -> nn.Module:
+def load_model(
+    path: str | os.PathLike, *, device: str = "cpu", plugins: Sequence[str] = ()
+) -> nn.Module:
     """The trained model of an export folder (`RUN/export/<trial>`) or a trial folder, in
-    eval mode; reads arch.yaml (safe_load) and weights.safetensors, never a pickle."""
+    eval mode; reads arch.yaml (safe_load) and weights.safetensors, never a pickle.
+
+    A model built from plug-in components needs them imported: only installed
+    `nas_vision.plugins` entry points, modules you imported already, and the module
+    names in `plugins` are, from sys.path without the working directory or the model's
+    folder. No code that came with the model runs."""
     from nas.runs.load import load_model as load
 
-    return load(path, device=device)
+    return load(path, device=device, plugins=plugins)
 
 
 def open_run(

@@ -160,7 +160,7 @@ class _Exporter:
             training = None
         model = model.to("cpu").eval()
         write_text(folder / rf.ARCH_FILE, self._arch_yaml(arch))
-        digest = save_weights(model, folder / rf.WEIGHTS_FILE)
+        digest = save_weights(model, folder / rf.WEIGHTS_FILE, arch=arch)
         reloaded = load_model(folder)  # the round trip a user makes
         checks = self._checks(reloaded, model, arch, folder)
         metrics = self._metrics(number, trial, arch, recorded, training, checks, digest)
