@@ -84,7 +84,7 @@ def search(
     for remark in experiment.notes:
         note(f"nas search: {remark}")
     outcome = run_search(experiment, on_start=lambda: _announce(experiment), verbose=verbose)
-    run = open_analysed(outcome.run_dir, allow_running=True)
+    run = open_analysed(outcome.run_dir, allow_running=True, storage=outcome.storage)
     run.outcome = outcome
     return run
 

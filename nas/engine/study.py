@@ -22,6 +22,8 @@ from nas.engine.config import ExperimentConfig
 from nas.engine.objectives import to_records
 from nas.runs import format as rf
 from nas.runs.atomic import write_json
+from nas.runs.storage_url import redact_url
+from nas.runs.study_guard import one_line
 from search_space.errors import SpaceError
 
 if TYPE_CHECKING:
@@ -47,11 +49,11 @@ def open_study(experiment: ExperimentConfig, storage: str, study_name: str) -> o
             "continue it with --resume, or name another --output"
         ) from None
     except KeyError:
-        raise SpaceError(f"--resume: no study named {study_name!r} in {storage}") from None
+        shown = redact_url(storage)
+        raise SpaceError(f"--resume: no study named {study_name!r} in {shown}") from None
     except Exception as error:  # an unreachable database server, a bad URL
         raise SpaceError(
-            f"--storage {storage}: cannot open it "
-            f"({type(error).__name__}: {str(error).splitlines()[0]})"
+            f"--storage {redact_url(storage)}: cannot open it ({redact_url(one_line(error))})"
         ) from None
     study.set_metric_names([o.name for o in search.objectives])
     study.set_user_attr(rf.STUDY_OBJECTIVES, to_records(search.objectives))
@@ -165,12 +167,12 @@ def write_run_json(
         rf.RUN_STUDY_NAME: study_name,
         "started": previous.get("started", now),
         "updated": now,
-        "command": sys.argv,
+        "command": [redact_url(arg) for arg in sys.argv],
         "space": experiment.space.name,
         "versions": _versions(),
     }
     if experiment.search.storage:
-        info[rf.RUN_STORAGE] = storage
+        info[rf.RUN_STORAGE] = redact_url(storage)
     if status != rf.RUNNING:
         info["ended"] = now
     if outcome is not None:

@@ -99,8 +99,12 @@ class RunFolder:
         return {}
 
 
-def open_run(path: str | os.PathLike, *, allow_running: bool = False) -> RunFolder:
-    """Checks that `path` is a run folder no live search is writing; SpaceError if not."""
+def open_run(
+    path: str | os.PathLike, *, allow_running: bool = False, storage: str | None = None
+) -> RunFolder:
+    """Checks that `path` is a run folder no live search is writing; SpaceError if not.
+    `storage`: the URL to read the study from (the search's own, password included),
+    instead of the one run.json records."""
     folder = Path(path)
     if not folder.exists():
         raise SpaceError(f"{folder}: no such run folder")
@@ -118,7 +122,7 @@ def open_run(path: str | os.PathLike, *, allow_running: bool = False) -> RunFold
             f"{folder}: the run is still in progress (pid {info.get(rf.RUN_PID)} "
             f"on {info.get(rf.RUN_HOST)}); wait for it to finish or stop it first"
         )
-    storage = _storage_url(folder, info)
+    storage = storage or _storage_url(folder, info)
     return RunFolder(folder, info, storage, info.get(rf.RUN_STUDY_NAME))
 
 

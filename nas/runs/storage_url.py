@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+from typing import Any
 
 from search_space.errors import SpaceError
 
@@ -58,7 +59,7 @@ def restore_password(url: str, label: str) -> str:
     if url.startswith("sqlite"):
         return url
     env = os.environ.get(ENV_STORAGE)
-    missing = is_redacted(url) or "@" not in url
+    missing = is_redacted(url) or not (_USERINFO.search(url) or _QUERY.search(url))
     if not env or not missing:
         return without_password(url) if is_redacted(url) else url
     if without_password(redact_url(env)) != without_password(url):
@@ -82,7 +83,7 @@ def with_driver(url: str, label: str) -> str:
             f"{label}: not a database URL; e.g. sqlite:////abs/path/study.db or "
             "postgresql://user:password@host/db"
         ) from None
-    backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
+    backend = parsed.get_backend_name()
     choices = DRIVERS.get(backend)
     if choices is None or "+" in parsed.drivername:
         _check_dialect(parsed, label)
@@ -93,19 +94,22 @@ def with_driver(url: str, label: str) -> str:
                 hide_password=False
             )
     pips = " or ".join(f"pip install '{pip}'" for _, pip in choices)
-    raise SpaceError(f"{label}: no {backend} driver is installed ({driver}); run {pips}")
+    raise SpaceError(f"{label}: no {backend} driver is installed; run {pips}")
 
 
-def _check_dialect(parsed: object, label: str) -> None:
+def _check_dialect(parsed: Any, label: str) -> None:
+    from sqlalchemy.exc import NoSuchModuleError
+
     try:
-        parsed.get_dialect().import_dbapi()  # type: ignore[attr-defined]
+        parsed.get_dialect().import_dbapi()
+    except NoSuchModuleError:
+        raise SpaceError(
+            f"{label}: unknown database kind {parsed.drivername!r}; Optuna stores studies in "
+            "sqlite:///..., postgresql://... or mysql://..."
+        ) from None
     except ImportError as error:
         raise SpaceError(
             f"{label}: its driver is not installed ({error.name}); pip install {error.name}"
         ) from None
     except Exception as error:
-        kinds = "sqlite, postgresql or mysql"
-        raise SpaceError(
-            f"{label}: unknown database kind ({type(error).__name__}: {error}); "
-            f"Optuna stores studies in {kinds}"
-        ) from None
+        raise SpaceError(f"{label}: unknown database kind ({redact_url(str(error))})") from None

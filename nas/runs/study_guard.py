@@ -76,7 +76,14 @@ def study_errors(label: str, *, sqlite: bool) -> Iterator[None]:
     except Exception as error:
         if sqlite:
             raise SpaceError(damaged(label, error)) from None
-        raise SpaceError(f"{label}: cannot read the study ({one_line(error)})") from None
+        why = one_line(error)
+        hint = (
+            "; give the password in NAS_STORAGE (the full URL) or the driver's password "
+            "file (~/.pgpass), as it is never stored with the run"
+            if "password" in why.lower()
+            else ""
+        )
+        raise SpaceError(f"{label}: cannot read the study ({why}){hint}") from None
 
 
 def one_line(error: BaseException) -> str:
