@@ -72,6 +72,20 @@ def search(
     log lines through. Progress goes to stderr; stdout is
     left alone. The search's own summary is the run's `.outcome`.
     """
+    import contextlib
+    from pathlib import Path
+
+    from nas.runs.lock import run_lock
+
+    output = settings.get("output")
+    # The run folder's lock first, before the heavy imports: a second search on the same
+    # folder is refused at once (the search takes it again, re-entrantly).
+    early = run_lock(Path(output)) if isinstance(output, str | Path) else contextlib.nullcontext()
+    with early:
+        return _search(space, resume, verbose, settings)
+
+
+def _search(space: Any, resume: bool, verbose: bool, settings: dict[str, Any]) -> Run:
     from nas.console import note
     from nas.engine.config import resolve_experiment
     from nas.engine.overrides import overrides_from_settings

@@ -212,6 +212,12 @@ def _stored_config(overrides: Mapping[str, Mapping[str, Any]]) -> Path:
     run_dir = Path(output)
     config_path = run_dir / rf.CONFIG_FILE
     if not config_path.is_file():
+        leftovers = {p.name for p in run_dir.iterdir()} if run_dir.is_dir() else set()
+        if run_dir.is_dir() and leftovers <= {".lock", rf.STUDY_FILE}:
+            raise SpaceError(
+                f"--resume: {run_dir} holds no trial: its search stopped before it started; "
+                f"start it again without --resume: nas search SPACE --output {run_dir}"
+            )
         raise SpaceError(
             f"--resume: {run_dir} has no {rf.CONFIG_FILE}; it is not a run folder "
             "that `nas search` started"

@@ -34,6 +34,7 @@ import optuna
 
 from nas.engine.cluster import check_address, plan_resources, ray_session, sigterm_as_sigint
 from nas.engine.config import ExperimentConfig
+from nas.engine.fault_points import reached
 from nas.engine.objectives import needs_training
 from nas.engine.outcome import SearchOutcome
 from nas.engine.plan import TrialPlan
@@ -77,10 +78,12 @@ def run_search(
     _quiet_libraries(verbose)
     # First of all: one search per run folder, held until this search ends.
     with run_lock(experiment.run_dir):
+        reached("locked")
         check_run_folder(experiment.run_dir, experiment.resume)
         storage = check_storage(experiment)  # before Ray: a bad database costs no start-up
+        reached("checked")
         target = check_address(experiment.search.address)  # seconds, before the data is read
-        seeds = seed_params(experiment) if not experiment.resume else []
+        seeds = seed_params(experiment) if storage.fresh else []
         if needs_training(experiment.search.objectives):
             check_data(experiment)
         # Ray's driver prints worker deaths on stdout; each is recorded in its trial instead.
@@ -91,6 +94,7 @@ def run_search(
         )
         with notices, session as watch:
             resources = plan_resources(experiment.search)
+            reached("ray")
             if on_start is not None:
                 on_start()
             stream = progress_stream or sys.stderr
@@ -109,12 +113,18 @@ def _search(
     run_dir = experiment.run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
     storage, study_name = choice.url, choice.study_name
-    study = open_study(experiment, storage, study_name)
-    if not experiment.resume:
+    if not experiment.resume:  # first: a folder with a study always has its config
         write_text(run_dir / rf.CONFIG_FILE, config_yaml(experiment.to_document()))
+    reached("config")
+    study = open_study(experiment, storage, study_name, create=choice.fresh, restart=choice.restart)
+    reached("study")
+    if choice.fresh:
         for params in seeds:
             study.enqueue_trial(params, user_attrs={"seed_arch": True})
+    reached("seeds")
+    # Last of the start-up: a folder without run.json is a start cut short (see check_storage).
     write_run_json(run_dir, experiment, storage, study_name, rf.RUNNING)
+    reached("running")
     if watch is not None:  # the cluster is gone and the search cannot stop by itself
         watch.on_abandon = lambda: write_run_json(
             run_dir, experiment, storage, study_name, rf.INTERRUPTED

@@ -26,30 +26,38 @@ class StorageChoice:
     # how the user gave it, for messages: "--storage URL", "FILE: search.storage URL" (from
     # the space file) or the study.db path
     label: str
+    # Create the study (and enqueue the seeds): a new search, or a resumed one whose
+    # start was cut short (config.yaml written, run.json not yet), which starts again.
+    fresh: bool = True
+    restart: bool = False  # drop what the cut-short start left of the study first
 
 
 def check_storage(experiment: Any) -> StorageChoice:
     """The storage and study a search will use; SpaceError when either is not usable."""
     run_dir, search = experiment.run_dir, experiment.search
+    # run.json is written once the study is complete: without it, a start was cut short
+    # (on a new search: a study.db in the folder from such a start, by an older version).
+    started = (run_dir / rf.RUN_FILE).is_file()
+    restart = not started and (experiment.resume or search.storage is None)
     if search.storage is None:
         path = (run_dir / rf.STUDY_FILE).resolve()
         label = str(run_dir / rf.STUDY_FILE)
-        names = _sqlite_studies(path, label, experiment.resume)
+        names = _sqlite_studies(path, label, experiment.resume and not restart, restart)
         url = f"sqlite:///{path}"
     else:
         label = f"{experiment.setting_label('search', 'storage')} {redact_url(search.storage)}"
         url = with_driver(restore_password(search.storage, label), label)
         names = _studies(url, label, experiment.resume)
     name = search.study_name or _run_study_name(run_dir, names) or run_dir.name
-    if experiment.resume and name not in names:
+    if experiment.resume and not restart and name not in names:
         known = f"; it holds {', '.join(repr(n) for n in names)}" if names else " (no study)"
         raise SpaceError(f"--resume: {label} has no study named {name!r}{known}")
-    if not experiment.resume and name in names:
+    if not experiment.resume and not restart and name in names:
         raise SpaceError(
             f"{label}: a study named {name!r} already exists there; continue it with "
             "--resume, or give another --study-name"
         )
-    return StorageChoice(url, name, label)
+    return StorageChoice(url, name, label, not experiment.resume or restart, restart)
 
 
 def _run_study_name(run_dir: Path, names: list[str]) -> str | None:
@@ -63,13 +71,14 @@ def _run_study_name(run_dir: Path, names: list[str]) -> str | None:
     return names[0] if len(names) == 1 else None
 
 
-def _sqlite_studies(path: Path, label: str, resume: bool) -> list[str]:
-    """Study names in an SQLite file, checked and read through a read-only connection."""
+def _sqlite_studies(path: Path, label: str, resume: bool, restart: bool) -> list[str]:
+    """Study names in an SQLite file, checked and read through a read-only connection
+    (on a restart, a schema whose creation was cut short is no error: Optuna completes it)."""
     if not path.exists():
         if resume:
             raise SpaceError(f"--resume: {label} does not exist; this run has no study")
         return []
-    return check_sqlite_study(path, label)
+    return check_sqlite_study(path, label, partial_schema=restart)
 
 
 def _studies(url: str, label: str, resume: bool) -> list[str]:

@@ -30,16 +30,27 @@ if TYPE_CHECKING:
     from nas.engine.outcome import SearchOutcome
 
 
-def open_study(experiment: ExperimentConfig, storage: str, study_name: str) -> optuna.Study:
+def open_study(
+    experiment: ExperimentConfig,
+    storage: str,
+    study_name: str,
+    *,
+    create: bool,
+    restart: bool = False,
+) -> optuna.Study:
+    """The study: loaded, or (`create`) created; with `restart`, after dropping what a
+    start that was cut short left of it (no trial beyond the queued seeds)."""
     from nas.engine.reference import run_reference_point
 
     search = experiment.search
     directions = [o.direction for o in search.objectives]
     sampler = optuna.samplers.RandomSampler(seed=search.seed)  # replaced before sampling
     try:
-        if experiment.resume:
+        if not create:
             study = optuna.load_study(study_name=study_name, storage=storage, sampler=sampler)
             return study
+        if restart:
+            _drop_unstarted(storage, study_name)
         study = optuna.create_study(
             study_name=study_name, storage=storage, directions=directions, sampler=sampler
         )
@@ -68,6 +79,20 @@ def open_study(experiment: ExperimentConfig, storage: str, study_name: str) -> o
     )
     study.set_user_attr(rf.STUDY_REFERENCE_POINT, reference)
     return study
+
+
+def _drop_unstarted(storage: str, study_name: str) -> None:
+    """Deletes a study that a cut-short start created, if it has one: it holds nothing
+    but queued seeds, which are queued again. A study with any other trial is kept."""
+    if study_name not in optuna.get_all_study_names(storage):
+        return
+    study = optuna.load_study(study_name=study_name, storage=storage)
+    if any(t.state != TrialState.WAITING for t in study.get_trials(deepcopy=False)):
+        raise SpaceError(
+            f"--resume: {redact_url(storage)} holds trials of study {study_name!r}, but "
+            f"the run folder has no {rf.RUN_FILE}; restore it from a backup"
+        )
+    optuna.delete_study(study_name=study_name, storage=storage)
 
 
 def sampler_seed(seed: int, study: optuna.Study) -> int:
@@ -120,7 +145,11 @@ def check_run_folder(run_dir: Path, resume: bool) -> None:
         return
     if run_dir.exists() and not run_dir.is_dir():
         raise SpaceError(f"--output {run_dir}: is a file, not a folder")
-    if (run_dir / rf.CONFIG_FILE).exists() or (run_dir / rf.STUDY_FILE).exists():
+    # A study.db without run.json is a start cut short (before config.yaml came first):
+    # a new search starts over there.
+    if (run_dir / rf.CONFIG_FILE).exists() or (
+        (run_dir / rf.STUDY_FILE).exists() and run_file.exists()
+    ):
         raise SpaceError(
             f"--output {run_dir}: already holds a run; continue it with --resume, "
             "or name another folder"

@@ -22,9 +22,12 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 RESTORE = "restore it from a backup, or start a new run with another --output"
 
 
-def check_sqlite_study(path: Path, label: str | None = None) -> list[str]:
+def check_sqlite_study(
+    path: Path, label: str | None = None, *, partial_schema: bool = False
+) -> list[str]:
     """The study names in an SQLite study file, checked page by page, read-only;
-    SpaceError when it is unreadable, damaged or not an Optuna study."""
+    SpaceError when it is unreadable, damaged or not an Optuna study (with
+    `partial_schema`, missing tables are no error: a creation cut short)."""
     label = label or str(path)
     header = _header(path, label)
     if header[: len(SQLITE_HEADER)] != SQLITE_HEADER:
@@ -44,7 +47,9 @@ def check_sqlite_study(path: Path, label: str | None = None) -> list[str]:
             if problems != ["ok"]:
                 raise sqlite3.DatabaseError(_first_problem(problems))
             tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
-            if not {"studies", "trials"} <= tables:
+            if partial_schema and "studies" not in tables:
+                return []
+            if not {"studies", "trials"} <= tables and not partial_schema:
                 raise SpaceError(
                     f"{label}: not an Optuna study database (no studies/trials tables); "
                     "a run folder's study.db is what `nas search` writes"
