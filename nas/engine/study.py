@@ -8,6 +8,7 @@ resolved experiment, itself a valid space file.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import socket
 import sys
@@ -211,7 +212,25 @@ def write_run_json(
             counts=outcome.counts,
             seconds=round(outcome.seconds, 2),
         )
-    write_json(path, info)
+    try:
+        write_json(path, info)
+    except OSError as error:
+        if error.errno != errno.ENOSPC or not path.is_file():
+            raise
+        _rewrite_in_place(path, info)
+
+
+def _rewrite_in_place(path: Path, info: dict[str, Any]) -> None:
+    """On a full disk the atomic write (a new file, renamed) has no room; run.json is
+    rewritten in the blocks it already has, so it still tells how the search ended."""
+    import json
+
+    data = json.dumps(info, indent=2).encode()
+    with path.open("r+b") as handle:
+        handle.write(data)
+        handle.truncate(len(data))
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def _previous_run_json(path: Path) -> dict[str, Any]:
