@@ -41,7 +41,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from evaluators.errors import TrainingFailed
     from nas.console import note, print_json
-    from nas.engine.verify import verify_run
+    from nas.engine.verify import PartialVerify, verify_run
     from nas.runs.verification import format_summary
 
     def on_seed(row: dict) -> None:
@@ -50,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
             f"({row['seconds']:.1f} s)"
         )
 
+    problems: list[str] = []
     try:
         document = verify_run(
             args.run_dir,
@@ -63,8 +64,12 @@ def run(args: argparse.Namespace) -> int:
     except TrainingFailed as failure:
         print(f"nas verify: failed: {failure} (finished seeds are kept)", file=sys.stderr)
         return 1
+    except PartialVerify as partial:  # the others were verified: shown, then the misses
+        document, problems = partial.document, partial.problems
     if args.json:
         print_json(document)
     else:
         print(format_summary(document))
-    return 0
+    for problem in problems:
+        print(f"nas verify: error: {problem}", file=sys.stderr)
+    return 2 if problems else 0
