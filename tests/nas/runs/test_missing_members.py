@@ -68,9 +68,8 @@ def _members(run: Path) -> tuple[int, int]:
     """A front member (with weights) and another complete trial."""
     table = pd.read_csv(run / rf.TRIALS_CSV)
     front = int(pd.read_csv(run / rf.PARETO_CSV)["number"].iloc[0])
-    other = int(
-        table[(table["state"] == rf.COMPLETE) & (table["number"] != front)]["number"].iloc[0]
-    )
+    others = table[(table["state"] == rf.COMPLETE) & (table["number"] != front)]
+    return front, int(others["number"].iloc[0])
 
 
 @pytest.mark.slow
