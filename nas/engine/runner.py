@@ -32,7 +32,13 @@ from typing import Any
 
 import optuna
 
-from nas.engine.cluster import check_address, plan_resources, ray_session, sigterm_as_sigint
+from nas.engine.cluster import (
+    check_address,
+    check_devices,
+    plan_resources,
+    ray_session,
+    sigterm_as_sigint,
+)
 from nas.engine.config import ExperimentConfig
 from nas.engine.fault_points import reached
 from nas.engine.objectives import needs_training
@@ -96,6 +102,7 @@ def run_search(
         )
         with notices, session as watch:
             resources = plan_resources(experiment.search)
+            check_devices(experiment, gpus=resources[1])
             reached("ray")
             if on_start is not None:
                 on_start()

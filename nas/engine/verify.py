@@ -24,6 +24,7 @@ from nas.runs.lock import run_lock
 from nas.runs.verification import read_rows, summarise, write_rows, write_summary
 from search_space.errors import SpaceError
 
+MAX_SEEDS = 1000  # more retrainings of each member than anyone can wait for
 MEASURED = ("accuracy", "loss", "flops", "params")  # what a retraining gives, per seed
 _DATASETS: dict[str, Any] = {}  # one loaded dataset per process (Ray workers are reused)
 
@@ -47,8 +48,13 @@ def verify_run(
     from nas.runs.picks import select_trials
     from nas.runs.results import analyse_study
 
-    if seeds < 1:
-        raise SpaceError(f"--seeds: {seeds} must be at least 1")
+    if not isinstance(seeds, int) or not 1 <= seeds <= MAX_SEEDS:
+        raise SpaceError(
+            f"--seeds: {seeds} must be a whole number from 1 to {MAX_SEEDS} (each seed "
+            "retrains every member; 3 to 10 is usual)"
+        )
+    if threads is not None and (not isinstance(threads, int) or threads < 1):
+        raise SpaceError(f"--threads: {threads} must be at least 1 (torch's CPU threads)")
     if epochs is not None and epochs < 1:
         raise SpaceError(f"--epochs: {epochs} must be at least 1")
     run = open_run(run_dir)
