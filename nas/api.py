@@ -25,12 +25,19 @@ if TYPE_CHECKING:
     from nas.runs.run import Run
 
 
-def load_model(path: str | os.PathLike, *, device: str = "cpu") -> nn.Module:
+def load_model(
+    path: str | os.PathLike, *, device: str = "cpu", plugins: Sequence[str] = ()
+) -> nn.Module:
     """The trained model of an export folder (`RUN/export/<trial>`) or a trial folder, in
-    eval mode; reads arch.yaml (safe_load) and weights.safetensors, never a pickle."""
+    eval mode; reads arch.yaml (safe_load) and weights.safetensors, never a pickle.
+
+    A model built from plug-in components needs them imported: only installed
+    `nas_vision.plugins` entry points, modules you imported already, and the module
+    names in `plugins` are, from sys.path without the working directory or the model's
+    folder. No code that came with the model runs."""
     from nas.runs.load import load_model as load
 
-    return load(path, device=device)
+    return load(path, device=device, plugins=plugins)
 
 
 def open_run(
@@ -65,6 +72,20 @@ def search(
     log lines through. Progress goes to stderr; stdout is
     left alone. The search's own summary is the run's `.outcome`.
     """
+    import contextlib
+    from pathlib import Path
+
+    from nas.runs.lock import run_lock
+
+    output = settings.get("output")
+    # The run folder's lock first, before the heavy imports: a second search on the same
+    # folder is refused at once (the search takes it again, re-entrantly).
+    early = run_lock(Path(output)) if isinstance(output, str | Path) else contextlib.nullcontext()
+    with early:
+        return _search(space, resume, verbose, settings)
+
+
+def _search(space: Any, resume: bool, verbose: bool, settings: dict[str, Any]) -> Run:
     from nas.console import note
     from nas.engine.config import resolve_experiment
     from nas.engine.overrides import overrides_from_settings
@@ -77,7 +98,7 @@ def search(
     for remark in experiment.notes:
         note(f"nas search: {remark}")
     outcome = run_search(experiment, on_start=lambda: _announce(experiment), verbose=verbose)
-    run = open_analysed(outcome.run_dir, allow_running=True)
+    run = open_analysed(outcome.run_dir, allow_running=True, storage=outcome.storage)
     run.outcome = outcome
     return run
 

@@ -16,17 +16,20 @@ an error, never a silent swap), and its folder joins ``sys.path`` so its own imp
 
 The resolved form of a ``plugins:`` list (what a run folder's config.yaml and every
 Ray worker get) holds module names and absolute paths, so any process on the machine
-imports the same files. An export records only module names: a reloading process must
-find them on its ``sys.path`` (PYTHONPATH, or an installed package).
+imports the same files. An export records only module names, and reloading it imports
+only those its caller allows (`import_trusted`): installed entry points, names passed
+to ``nas.load_model(..., plugins=[...])``, or modules already imported; never from the
+working directory or the model's folder.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import importlib.util
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -119,19 +122,64 @@ def needed_plugins(arch: Any) -> list[str]:
     return modules
 
 
-def import_recorded(modules: Sequence[str], where: str) -> None:
-    """Imports the plug-ins an export (or a run) records, from sys.path only: nothing is
-    imported from the folder being loaded. A missing one is one line naming the fix."""
-    load_entry_points()
+def import_trusted(
+    modules: Sequence[str], allowed: Iterable[str], *, untrusted: Path, where: str
+) -> None:
+    """Imports the plug-ins a model file records, but only those the caller trusts: the
+    installed entry points, the names in `allowed` (and their submodules), and modules
+    already imported. The import searches sys.path without the working directory and
+    without `untrusted` (the model's folder), so no file that came with a model runs.
+    Anything else is one SpaceError line naming the module and how to allow it."""
+    trusted = {*load_entry_points(), *allowed}
+    hidden = {Path(untrusted).resolve(), Path.cwd().resolve()}
     for module in modules:
-        _import_tracked(
-            module,
-            lambda m=module: importlib.import_module(m),
-            lambda why, m=module: (
-                f"{where}: this model needs the plug-in {m!r}, which "
-                f"cannot be imported ({why}); put its folder on PYTHONPATH or install its package"
-            ),
-        )
+        if _is_path(module):
+            raise SpaceError(
+                f"{where}: plug-in {module!r} is a file path; a model names its plug-ins "
+                "by module name, and nothing is imported from a path it gives"
+            )
+        loaded = sys.modules.get(module)
+        if loaded is None and not _trusted(module, trusted):
+            raise SpaceError(
+                f"{where}: this model needs the plug-in {module!r}, which is imported only "
+                f"when you allow it: nas.load_model(path, plugins=[{module!r}]) with its "
+                "folder on PYTHONPATH, or install its package (a nas_vision.plugins entry point)"
+            )
+        if loaded is None:
+            with _without_paths(hidden):
+                _import_tracked(
+                    module,
+                    lambda m=module: importlib.import_module(m),
+                    lambda why, m=module: (
+                        f"{where}: this model needs the plug-in {m!r}, which cannot be "
+                        f"imported ({why}); install its package or put its folder on "
+                        "PYTHONPATH (the working directory and the model's folder are "
+                        f"never searched: `import {m}` yourself first if it lives there)"
+                    ),
+                )
+
+
+def _trusted(module: str, trusted: set[str]) -> bool:
+    parts = module.split(".")
+    return any(".".join(parts[:n]) in trusted for n in range(1, len(parts) + 1))
+
+
+@contextlib.contextmanager
+def _without_paths(hidden: set[Path]) -> Iterator[None]:
+    """sys.path without '' (the working directory) and without the `hidden` folders."""
+    saved = list(sys.path)
+
+    def hides(entry: str) -> bool:
+        try:
+            return Path(entry or ".").resolve() in hidden
+        except OSError:
+            return False
+
+    sys.path[:] = [entry for entry in saved if not hides(entry)]
+    try:
+        yield
+    finally:
+        sys.path[:] = saved + [e for e in sys.path if e not in saved]
 
 
 # --- importing ----------------------------------------------------------------------

@@ -76,7 +76,7 @@ def open_or_build(
     """
     start = time.perf_counter()
     final = root / f"{name}-{key_digest(key)}"
-    if (final / "meta.json").is_file():
+    if (final / "meta.json").is_file() and _intact(final):
         return CacheEntry(final, _read_meta(final), False, time.perf_counter() - start)
     try:
         root.mkdir(parents=True, exist_ok=True)
@@ -89,7 +89,9 @@ def open_or_build(
     with lock:
         _lock(lock, final)
         if (final / "meta.json").is_file():  # another process built it while we waited
-            return CacheEntry(final, _read_meta(final), False, time.perf_counter() - start)
+            if _intact(final, quiet=True):
+                return CacheEntry(final, _read_meta(final), False, time.perf_counter() - start)
+            _discard(final)
         meta = _build(root, final, key, build)
     return CacheEntry(final, meta, True, time.perf_counter() - start)
 
@@ -124,3 +126,53 @@ def _build(
 
 def _read_meta(folder: Path) -> dict[str, Any]:
     return json.loads((folder / "meta.json").read_text())
+
+
+def _intact(folder: Path, quiet: bool = False) -> bool:
+    """Whether a cache folder is whole: meta.json reads, and every ``.npy`` array is as
+    long as its own header says (a truncated or cut file is caught without reading the
+    pixels; a byte changed in the middle of one is not). A damaged folder is never
+    trained on: the caller decodes the dataset again."""
+    problem = damage(folder)
+    if problem and not quiet:
+        print(
+            f"the dataset cache {folder} is damaged ({problem}); decoding the dataset again",
+            file=sys.stderr,
+        )
+    return problem is None
+
+
+def damage(folder: Path) -> str | None:
+    """What is wrong with a cache folder, in a few words; None when nothing is."""
+    import numpy as np
+
+    try:
+        meta = _read_meta(folder)
+        if not isinstance(meta, dict):
+            return "meta.json is not an object"
+        for path in sorted(folder.glob("*.npy")):
+            with path.open("rb") as handle:
+                version = np.lib.format.read_magic(handle)
+                read = (
+                    np.lib.format.read_array_header_1_0
+                    if version == (1, 0)
+                    else np.lib.format.read_array_header_2_0
+                )
+                shape, _, dtype = read(handle)
+                expected = handle.tell() + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+            size = path.stat().st_size
+            if size != expected:
+                return f"{path.name} has {size} bytes, its header says {expected}"
+    except (OSError, ValueError, TypeError) as error:
+        return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+    return None
+
+
+def _discard(folder: Path) -> None:
+    """Moves a damaged cache folder out of the way (renamed first: atomic), then removes it."""
+    aside = folder.with_name(f".tmp-{folder.name}-damaged-{os.getpid()}")
+    try:
+        os.rename(folder, aside)
+    except OSError:
+        return
+    shutil.rmtree(aside, ignore_errors=True)

@@ -38,6 +38,7 @@ def open_cached(root: Path, config: DataConfig, expected: Any) -> cache.CacheEnt
                 "set data.root to the folder that holds train/ and val/"
             )
     classes = sorted(p.name for p in (root / "train").iterdir() if p.is_dir())
+    _check_classes(root, classes, expected)
     listings = {part: _listing(root, part, classes, config) for part in ("train", "val")}
     parts = {part: (listing.files, listing.labels) for part, listing in listings.items()}
     target = _target(config, parts["train"][0], expected)
@@ -57,6 +58,26 @@ def open_cached(root: Path, config: DataConfig, expected: Any) -> cache.CacheEnt
         return _build(folder, parts, classes, target, resolution)
 
     return cache.open_or_build(cache.cache_root(config.cache_dir), "imagefolder", key, build)
+
+
+def _check_classes(root: Path, classes: list[str], expected: Any) -> None:
+    """Every class folder of train/ holds images, and there are as many classes as the
+    architecture's input.classes: a class without images, or outputs no label can reach,
+    would train a model silently unlike the one asked for."""
+    empty = [name for name in classes if not _images(root / "train" / name)]
+    if empty:
+        shown = ", ".join(empty[:5]) + (f" (and {len(empty) - 5} more)" if len(empty) > 5 else "")
+        raise SpaceError(
+            f"data: {root / 'train'} has class folders without images: {shown}; add images "
+            f"(looked for {', '.join(EXTENSIONS)}) or remove the folders"
+        )
+    wanted = getattr(expected, "classes", None)
+    if wanted is not None and len(classes) < wanted:
+        raise SpaceError(
+            f"data: {root / 'train'} has {len(classes)} class folders but the architecture's "
+            f"input.classes is {wanted}; set input.classes: {len(classes)}, or add the "
+            "missing classes"
+        )
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -43,21 +44,33 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from nas.runs.export import PartialExport, export_run, parse_formats
+
+    try:
+        exported = export_run(
+            args.run_dir,
+            args.pick,
+            max_flops=args.max_flops,
+            formats=None if args.format is None else parse_formats(args.format),
+            retrain_epochs=args.retrain_epochs,
+            check_accuracy=not args.no_check_accuracy,
+        )
+        problems: list[str] = []
+    except PartialExport as partial:  # the others were exported: shown, then the misses
+        exported, problems = partial.exported, partial.problems
+    _show(args, exported)
+    for problem in problems:
+        print(f"nas export: error: {problem}", file=sys.stderr)
+    return 2 if problems else 0
+
+
+def _show(args: argparse.Namespace, exported: list) -> None:
     from nas.console import human, print_json
-    from nas.runs.export import export_run, parse_formats
     from nas.runs.verification import format_summary, read_summary
 
-    exported = export_run(
-        args.run_dir,
-        args.pick,
-        max_flops=args.max_flops,
-        formats=None if args.format is None else parse_formats(args.format),
-        retrain_epochs=args.retrain_epochs,
-        check_accuracy=not args.no_check_accuracy,
-    )
     if args.json:
         print_json([{"folder": str(e.folder), **e.metrics} for e in exported])
-        return 0
+        return
     for item in exported:
         metrics, checks = item.metrics, item.metrics["checks"]
         accuracy = metrics["accuracy"]
@@ -73,4 +86,3 @@ def run(args: argparse.Namespace) -> int:
     verified = read_summary(args.run_dir)  # after `nas verify`: the front's intervals
     if verified:
         print(format_summary(verified))
-    return 0

@@ -124,9 +124,17 @@ def settings_from_args(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from nas.api import search
+    import contextlib
 
-    run = search(args.space, resume=args.resume, verbose=args.verbose, **settings_from_args(args))
+    from nas.api import search
+    from nas.runs.lock import run_lock
+
+    # The lock before the flags' checks, which import torch: a folder another search is
+    # using is refused in about a second (the search takes it again, re-entrantly).
+    early = run_lock(Path(args.output)) if args.output else contextlib.nullcontext()
+    with early:
+        settings = settings_from_args(args)
+        run = search(args.space, resume=args.resume, verbose=args.verbose, **settings)
     outcome = run.outcome
     if args.json:
         print_json(outcome.to_dict())

@@ -58,7 +58,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from evaluators.errors import TrainingFailed
     from nas.console import note, print_json
-    from nas.engine.verify import verify_run
+    from nas.engine.verify import PartialVerify, verify_run
     from nas.runs.verification import format_summary
 
     def on_seed(row: dict) -> None:
@@ -67,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
             f"({row['seconds']:.1f} s)"
         )
 
+    problems: list[str] = []
     members = None
     if args.winners:
         from nas.runs.analysis.run import winner_candidates
@@ -94,14 +95,18 @@ def run(args: argparse.Namespace) -> int:
     except TrainingFailed as failure:
         print(f"nas verify: failed: {failure} (finished seeds are kept)", file=sys.stderr)
         return 1
+    except PartialVerify as partial:  # the others were verified: shown, then the misses
+        document, problems = partial.document, partial.problems
     if args.json:
         print_json(document)
     else:
         print(format_summary(document))
-    if args.winners:
+    for problem in problems:
+        print(f"nas verify: error: {problem}", file=sys.stderr)
+    if args.winners and not problems:
         from shlex import quote  # `<=` unquoted is a shell redirection
 
         flags = "".join(f" --by {quote(k)}" for k in args.by)
         flags += "".join(f" --budget {quote(b)}" for b in args.budget)
         note(f"next: nas analyze {quote(args.run_dir)}{flags} makes the call on the test split")
-    return 0
+    return 2 if problems else 0

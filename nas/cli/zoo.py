@@ -79,14 +79,24 @@ def convert(name: str | None, source: Path | None, output: Path | None) -> dict:
         raise SpaceError("converting needs NAME, --timm-weights FILE and --output OUT.safetensors")
     if not source.is_file():
         raise SpaceError(f"--timm-weights: no such file {source}")
+    if output.is_dir():  # checked before the (long) conversion
+        raise SpaceError(
+            f"--output {output}: is a folder; name the file, e.g. {output}/{name}.safetensors"
+        )
     try:
         theirs = load_file(source)
     except (SafetensorError, OSError) as error:
         raise SpaceError(f"--timm-weights: {source} is not a safetensors file ({error})") from None
     ours = convert_timm_state_dict(name, theirs)
     build_model(load_architecture(name)).load_state_dict(ours, strict=True)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    save_file({key: value.contiguous() for key, value in ours.items()}, output)
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        save_file({key: value.contiguous() for key, value in ours.items()}, output)
+    except (OSError, SafetensorError) as error:
+        why = getattr(error, "strerror", None) or str(error).splitlines()[0]
+        raise SpaceError(
+            f"--output {output}: cannot be written ({why}); name a file you may write"
+        ) from None
     count = sum(v.numel() for v in ours.values() if torch.is_floating_point(v))
     return {
         "name": name,

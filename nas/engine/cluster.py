@@ -175,6 +175,21 @@ def plan_resources(search: Any) -> tuple[float, float, int]:
     return search.cpus_per_trial, gpus, min(concurrency, search.trials)
 
 
+def check_devices(experiment: Any, gpus: float) -> None:
+    """A trial whose train.device (fixed, or one of its choices) is CUDA needs a GPU: with
+    none per trial (the cluster has none, or --gpus-per-trial 0) it is refused here, before
+    any trial, rather than failing every CUDA trial on its worker."""
+    chosen = experiment.recipe.get("device")
+    devices = chosen if isinstance(chosen, list | tuple) else [experiment.train.device]
+    cuda = [str(d) for d in devices if str(d).startswith("cuda")]
+    if cuda and not gpus:
+        where = "this machine has" if not experiment.search.address else "the cluster has"
+        raise SpaceError(
+            f"train.device: {', '.join(cuda)} needs a GPU, but {where} none for a trial "
+            "(no GPU, or --gpus-per-trial 0); choose cpu or auto, or run where there is one"
+        )
+
+
 @contextlib.contextmanager
 def sigterm_as_sigint() -> Iterator[None]:
     """SIGTERM (a cluster scheduler's stop) ends the search like Ctrl-C: gracefully."""

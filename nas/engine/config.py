@@ -19,6 +19,7 @@ from evaluators.config import DataConfig, TrainConfig
 from evaluators.train_choices import split_train
 from nas.engine.constraints import merge, parse_constraints
 from nas.engine.settings import SearchConfig, validate_run_config
+from nas.runs.storage_url import redact_url
 from search_space.errors import SpaceError
 
 # --- the whole experiment ------------------------------------------------------------
@@ -65,6 +66,8 @@ class ExperimentConfig:
         """config.yaml: a valid space file with the resolved run sections."""
         search = self.search.to_dict()
         search.pop("output")
+        if search.get("storage"):  # never a password in a file: resume reads NAS_STORAGE
+            search["storage"] = redact_url(search["storage"])
         return {
             **self.document,
             "data": _plain(self.data),
@@ -155,6 +158,8 @@ def _resume(
         _check_same_space(space_source, stored, config_path)
     data, train, search, recipe = _sections(space.run_config, {})
     new_data, new_train, new_search, new_recipe = _sections(space.run_config, overrides)
+    if _same_storage(search.storage, new_search.storage):  # the password given back
+        search = dataclasses.replace(search, storage=new_search.storage)
     changed = [
         f"{name}.{key}"
         for name, old, new in (("data", data, new_data), ("train", train, new_train))
@@ -188,6 +193,15 @@ def _resume(
     )
 
 
+def _same_storage(stored: str | None, given: str | None) -> bool:
+    """The storage recorded (password redacted) and the one given name one database."""
+    from nas.runs.storage_url import without_password
+
+    if not stored or not given or stored == given:
+        return False
+    return without_password(redact_url(given)) == without_password(stored)
+
+
 def _stored_config(overrides: Mapping[str, Mapping[str, Any]]) -> Path:
     """RUN/config.yaml of the run named by --output; SpaceError when there is none."""
     from nas.runs import format as rf
@@ -198,6 +212,12 @@ def _stored_config(overrides: Mapping[str, Mapping[str, Any]]) -> Path:
     run_dir = Path(output)
     config_path = run_dir / rf.CONFIG_FILE
     if not config_path.is_file():
+        leftovers = {p.name for p in run_dir.iterdir()} if run_dir.is_dir() else set()
+        if run_dir.is_dir() and leftovers <= {".lock", rf.STUDY_FILE}:
+            raise SpaceError(
+                f"--resume: {run_dir} holds no trial: its search stopped before it started; "
+                f"start it again without --resume: nas search SPACE --output {run_dir}"
+            )
         raise SpaceError(
             f"--resume: {run_dir} has no {rf.CONFIG_FILE}; it is not a run folder "
             "that `nas search` started"

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nas.runs.storage_url import redact_url
+
 
 @dataclass
 class SearchOutcome:
@@ -24,7 +26,7 @@ class SearchOutcome:
     def to_dict(self) -> dict[str, Any]:
         return {
             "run_dir": str(self.run_dir),
-            "storage": self.storage,
+            "storage": redact_url(self.storage),  # printed by --json: no password
             "study_name": self.study_name,
             "trials": self.target,
             "decided": self.decided,

@@ -32,6 +32,7 @@ class Candidate:
     ready: float = 0.0  # when it was handed to Tune
     attempts: int = 1
     reported: dict[str, str] = field(default_factory=dict)  # host, node_id, device, weights_sha256
+    files_failed: bool = False  # its weights could not be written: never told complete
     train: dict[str, Any] = field(default_factory=dict)  # its recipe, sampled keys included
 
     @property

@@ -26,16 +26,24 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import optuna
 
-from nas.engine.cluster import check_address, plan_resources, ray_session, sigterm_as_sigint
+from nas.engine.cluster import (
+    check_address,
+    check_devices,
+    plan_resources,
+    ray_session,
+    sigterm_as_sigint,
+)
 from nas.engine.config import ExperimentConfig
+from nas.engine.fault_points import reached
 from nas.engine.objectives import needs_training
 from nas.engine.outcome import SearchOutcome
+from nas.engine.outcome_record import is_storage_failure, storage_reason
 from nas.engine.plan import TrialPlan
 from nas.engine.progress import Progress
 from nas.engine.ray_notices import raylet_notices_dropped
@@ -56,6 +64,7 @@ from nas.engine.study import (
 from nas.engine.tuner import make_tuner
 from nas.runs import format as rf
 from nas.runs.atomic import write_text
+from search_space.errors import SpaceError
 
 
 def run_search(
@@ -77,10 +86,12 @@ def run_search(
     _quiet_libraries(verbose)
     # First of all: one search per run folder, held until this search ends.
     with run_lock(experiment.run_dir):
+        reached("locked")
         check_run_folder(experiment.run_dir, experiment.resume)
         storage = check_storage(experiment)  # before Ray: a bad database costs no start-up
+        reached("checked")
         target = check_address(experiment.search.address)  # seconds, before the data is read
-        seeds = seed_params(experiment) if not experiment.resume else []
+        seeds = seed_params(experiment) if storage.fresh else []
         if needs_training(experiment.search.objectives):
             check_data(experiment)
         # Ray's driver prints worker deaths on stdout; each is recorded in its trial instead.
@@ -91,6 +102,8 @@ def run_search(
         )
         with notices, session as watch:
             resources = plan_resources(experiment.search)
+            check_devices(experiment, gpus=resources[1])
+            reached("ray")
             if on_start is not None:
                 on_start()
             stream = progress_stream or sys.stderr
@@ -109,12 +122,18 @@ def _search(
     run_dir = experiment.run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
     storage, study_name = choice.url, choice.study_name
-    study = open_study(experiment, storage, study_name)
-    if not experiment.resume:
+    if not experiment.resume:  # first: a folder with a study always has its config
         write_text(run_dir / rf.CONFIG_FILE, config_yaml(experiment.to_document()))
+    reached("config")
+    study = open_study(experiment, storage, study_name, create=choice.fresh, restart=choice.restart)
+    reached("study")
+    if choice.fresh:
         for params in seeds:
             study.enqueue_trial(params, user_attrs={"seed_arch": True})
+    reached("seeds")
+    # Last of the start-up: a folder without run.json is a start cut short (see check_storage).
     write_run_json(run_dir, experiment, storage, study_name, rf.RUNNING)
+    reached("running")
     if watch is not None:  # the cluster is gone and the search cannot stop by itself
         watch.on_abandon = lambda: write_run_json(
             run_dir, experiment, storage, study_name, rf.INTERRUPTED
@@ -131,27 +150,53 @@ def _search(
     )
     progress = Progress(outcome.target, outcome.decided, stream=stream)
     status = rf.INTERRUPTED
+    failure: list[str] = []  # a write the disk or the database refused
     try:
         if outcome.decided < outcome.target:
-            _run_trials(experiment, study, resources, progress)
+            _run_trials(experiment, study, resources, progress, failure)
         outcome.decided = count_decided(study)
-        outcome.finished = outcome.decided >= outcome.target
+        outcome.finished = outcome.decided >= outcome.target and not failure
         status = rf.FINISHED if outcome.finished else rf.INTERRUPTED
     finally:
-        recover_interrupted(study, "the search stopped before this trial finished")
-        if study.get_trials(deepcopy=False):
-            # One analysis for the run folder, the live view's last line and the summary.
-            progress.finish(_refresh(run_dir, study, experiment, outcome))
+        with _unless_storage_fails(failure, "the study"):
+            recover_interrupted(study, "the search stopped before this trial finished")
+        with _unless_storage_fails(failure, "the run folder's tables"):
+            if study.get_trials(deepcopy=False):
+                # One analysis for the run folder, the live view's last line and the summary.
+                progress.finish(_refresh(run_dir, study, experiment, outcome))
         outcome.seconds = time.monotonic() - started
-        write_run_json(run_dir, experiment, storage, study_name, status, outcome)
+        with _unless_storage_fails(failure, rf.RUN_FILE):
+            write_run_json(run_dir, experiment, storage, study_name, status, outcome)
+    if failure:
+        raise SpaceError(
+            f"{failure[0]}; the search stopped there, and every trial it had recorded is "
+            f"kept; free some space, then continue with: nas search --resume --output {run_dir}"
+        )
     return outcome
+
+
+@contextlib.contextmanager
+def _unless_storage_fails(failure: list[str], what: str) -> Iterator[None]:
+    """After a write failed, the clean-up's own writes may fail too: they are skipped
+    (the first failure is the one reported), anything else still raises."""
+    try:
+        yield
+    except Exception as error:
+        if not is_storage_failure(error):
+            raise
+        if not failure:
+            failure.append(f"{what} could not be written ({storage_reason(error)})")
 
 
 # --- the trials ----------------------------------------------------------------------
 
 
 def _run_trials(
-    experiment: ExperimentConfig, study: optuna.Study, resources: tuple, progress: Progress
+    experiment: ExperimentConfig,
+    study: optuna.Study,
+    resources: tuple,
+    progress: Progress,
+    failure: list[str],
 ) -> None:
     search = experiment.search
     cpus, gpus, concurrency = resources
@@ -170,6 +215,9 @@ def _run_trials(
         )
         with sigterm_as_sigint():
             make_tuner(experiment, searcher, progress, scratch, cpus, gpus, concurrency).fit()
+        if searcher.storage_failure:
+            failure.append(searcher.storage_failure)
+            return
         searcher.flush_errors()
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -38,6 +38,11 @@ from nas.engine.objectives import (
     metric_key,
     objective_values,
 )
+from nas.engine.outcome_record import (
+    is_storage_failure,
+    record_outcome,
+    storage_reason,
+)
 from nas.engine.plan import Candidate, TrialPlan
 from nas.engine.study import count_decided
 from nas.engine.trial import one_line
@@ -72,6 +77,10 @@ class StudySearcher(Searcher):
         self.decided = count_decided(study)
         self.finished = False
         self.curves_failed = False  # told once, not after every trial
+        # The first write to the run folder or the study that failed (disk full, I/O
+        # error): the search asks no more trials, stops the running ones, and ends in
+        # one line with the resume command (nas/engine/runner.py).
+        self.storage_failure: str | None = None
 
     def __getstate__(self) -> dict:
         # Tune pickles its search algorithm into the experiment folder for Tuner.restore,
@@ -81,11 +90,24 @@ class StudySearcher(Searcher):
     # --- Tune's Searcher interface ---------------------------------------------------
 
     def suggest(self, trial_id: str) -> dict | str | None:
+        try:
+            return self._suggest(trial_id)
+        except Exception as error:  # the study could not be written: no more trials
+            if not is_storage_failure(error):
+                raise
+            self.fail_storage("the study", error)
+            return Searcher.FINISHED
+
+    def _suggest(self, trial_id: str) -> dict | str | None:
         while self.decided + len(self.live) + len(self.errored) < self.target:
+            if self.storage_failure:
+                break
             trial = self.study.ask()
             try:
                 candidate = self.plan.sample(trial)
             except Exception as error:  # a candidate that cannot be built
+                if is_storage_failure(error):
+                    raise
                 self._finish_failed(trial, one_line(error), {})
                 continue
             if self.plan.constraints and self._infeasible(candidate):
@@ -113,7 +135,9 @@ class StudySearcher(Searcher):
             self.errored[trial_id] = candidate
             return
         payload = json.loads(result["payload"]) if result and "payload" in result else {}
-        if payload.get("final"):
+        if candidate.files_failed or self.storage_failure:
+            pass  # left RUNNING: `recover_interrupted` queues it again for the resume
+        elif payload.get("final"):
             self._finish_evaluated(candidate, payload)
         elif trial_id in self.stopped_by_scheduler:
             # Tune hands the result that triggered the stop only to on_trial_complete.
@@ -135,7 +159,10 @@ class StudySearcher(Searcher):
             digests = write_trial_files(self.plan.run_dir, candidate.number, files)
             if rf.WEIGHTS_FILE in digests:
                 candidate.reported[rf.ATTR_WEIGHTS_SHA256] = digests[rf.WEIGHTS_FILE]
-        except (OSError, SpaceError) as error:
+        except OSError as error:  # never a complete trial without its weights
+            candidate.files_failed = True
+            self.fail_storage(f"trial {candidate.number}: its weights", error)
+        except SpaceError as error:
             print(f"nas search: trial {candidate.number}: {one_line(error)}", file=sys.stderr)
 
     def record_worker_error(self, trial_id: str, reason: str, attempts: int) -> None:
@@ -282,19 +309,39 @@ class StudySearcher(Searcher):
         attrs: dict[str, Any],
         candidate: Candidate | None,
     ) -> None:
-        # Attributes first, the state last: a kill in between leaves a RUNNING trial,
-        # which a resume re-runs, never a finished trial with half its record.
+        # The trial's files first, then its attributes, the state last: a kill or a full
+        # disk in between leaves a RUNNING trial, which a resume re-runs, never a
+        # finished trial with half its record or without its files.
+        if self.storage_failure:
+            return
         if self.rung_of is not None and attrs.get(rf.ATTR_EPOCHS):
             attrs = {**attrs, rf.ATTR_RUNG: self.rung_of(int(attrs[rf.ATTR_EPOCHS]))}
         history = attrs.get(rf.ATTR_HISTORY) or []
         compact = {rf.ATTR_HISTORY: compact_history(history)} if history else {}
-        for key, value in {**attrs, **compact, rf.ATTR_STATE: state}.items():
-            trial.set_user_attr(key, value)
-        self.study.tell(trial, values, state=optuna_state)
+        try:
+            self._write_metrics(trial.number, state, attrs)  # the full per-epoch records
+            self._write_curves(trial.number, history)
+            record_outcome(
+                self.study, trial, {**attrs, **compact, rf.ATTR_STATE: state}, values, optuna_state
+            )
+        except Exception as error:
+            if not is_storage_failure(error):
+                raise
+            self.fail_storage(f"trial {trial.number}: its record", error)
+            return
         self.decided += 1
-        self._write_metrics(trial.number, state, attrs)  # the full per-epoch records
-        self._write_curves(trial.number, history)
-        self.on_finished(trial.number, state, attrs)
+        try:  # the run folder's tables and the live view
+            self.on_finished(trial.number, state, attrs)
+        except Exception as error:
+            if not is_storage_failure(error):
+                raise
+            self.fail_storage("the run folder's tables", error)
+
+    def fail_storage(self, what: str, error: BaseException) -> None:
+        """Remembers the first failed write; the search stops (see `storage_failure`)."""
+        if self.storage_failure is None:
+            self.storage_failure = f"{what} could not be written ({storage_reason(error)})"
+            self.finished = True
 
     # --- per-trial files ------------------------------------------------------------
 
@@ -305,6 +352,8 @@ class StudySearcher(Searcher):
         try:
             write_tensorboard(self.plan.run_dir, number, history)
         except (ImportError, OSError) as error:  # the curves are extra; the trial counts
+            if isinstance(error, OSError) and is_storage_failure(error):
+                raise
             if not self.curves_failed:
                 note(f"nas search: no TensorBoard curves ({one_line(error)})")
             self.curves_failed = True

@@ -8,22 +8,15 @@ never derived from the folder's name, so a moved or renamed run folder resumes.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from nas.runs import format as rf
+from nas.runs.storage_url import redact_url, restore_password, with_driver
+from nas.runs.study_guard import check_sqlite_study, one_line
 from search_space.errors import SpaceError
-
-SQLITE_HEADER = b"SQLite format 3\x00"
-# Backend -> (drivers SQLAlchemy can use, in order of preference, with their pip names).
-DRIVERS = {
-    "postgresql": (("psycopg2", "psycopg2-binary"), ("psycopg", "psycopg[binary]")),
-    "mysql": (("pymysql", "pymysql"), ("MySQLdb", "mysqlclient")),
-}
 
 
 @dataclass(frozen=True)
@@ -33,30 +26,38 @@ class StorageChoice:
     # how the user gave it, for messages: "--storage URL", "FILE: search.storage URL" (from
     # the space file) or the study.db path
     label: str
+    # Create the study (and enqueue the seeds): a new search, or a resumed one whose
+    # start was cut short (config.yaml written, run.json not yet), which starts again.
+    fresh: bool = True
+    restart: bool = False  # drop what the cut-short start left of the study first
 
 
 def check_storage(experiment: Any) -> StorageChoice:
     """The storage and study a search will use; SpaceError when either is not usable."""
     run_dir, search = experiment.run_dir, experiment.search
+    # run.json is written once the study is complete: without it, a start was cut short
+    # (on a new search: a study.db in the folder from such a start, by an older version).
+    started = (run_dir / rf.RUN_FILE).is_file()
+    restart = not started and (experiment.resume or search.storage is None)
     if search.storage is None:
         path = (run_dir / rf.STUDY_FILE).resolve()
         label = str(run_dir / rf.STUDY_FILE)
-        names = _sqlite_studies(path, label, experiment.resume)
+        names = _sqlite_studies(path, label, experiment.resume and not restart, restart)
         url = f"sqlite:///{path}"
     else:
-        label = f"{experiment.setting_label('search', 'storage')} {search.storage}"
-        url = _with_driver(search.storage, label)
+        label = f"{experiment.setting_label('search', 'storage')} {redact_url(search.storage)}"
+        url = with_driver(restore_password(search.storage, label), label)
         names = _studies(url, label, experiment.resume)
     name = search.study_name or _run_study_name(run_dir, names) or run_dir.name
-    if experiment.resume and name not in names:
+    if experiment.resume and not restart and name not in names:
         known = f"; it holds {', '.join(repr(n) for n in names)}" if names else " (no study)"
         raise SpaceError(f"--resume: {label} has no study named {name!r}{known}")
-    if not experiment.resume and name in names:
+    if not experiment.resume and not restart and name in names:
         raise SpaceError(
             f"{label}: a study named {name!r} already exists there; continue it with "
             "--resume, or give another --study-name"
         )
-    return StorageChoice(url, name, label)
+    return StorageChoice(url, name, label, not experiment.resume or restart, restart)
 
 
 def _run_study_name(run_dir: Path, names: list[str]) -> str | None:
@@ -70,66 +71,14 @@ def _run_study_name(run_dir: Path, names: list[str]) -> str | None:
     return names[0] if len(names) == 1 else None
 
 
-def _sqlite_studies(path: Path, label: str, resume: bool) -> list[str]:
-    """Study names in an SQLite file, read through a read-only connection."""
+def _sqlite_studies(path: Path, label: str, resume: bool, restart: bool) -> list[str]:
+    """Study names in an SQLite file, checked and read through a read-only connection
+    (on a restart, a schema whose creation was cut short is no error: Optuna completes it)."""
     if not path.exists():
         if resume:
             raise SpaceError(f"--resume: {label} does not exist; this run has no study")
         return []
-    with path.open("rb") as handle:
-        header = handle.read(len(SQLITE_HEADER))
-    if header != SQLITE_HEADER:
-        what = "is empty (0 bytes)" if not header else "is not an SQLite database (damaged?)"
-        raise SpaceError(f"{label}: {what}; restore it from a backup or start a new --output")
-    try:
-        with sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True) as connection:
-            (check,) = connection.execute("PRAGMA quick_check").fetchone()
-            if check != "ok":
-                raise sqlite3.DatabaseError(check)
-            rows = connection.execute("SELECT study_name FROM studies").fetchall()
-    except sqlite3.Error as error:
-        raise SpaceError(
-            f"{label}: the database is damaged or not an Optuna study ({error}); "
-            "restore it from a backup or start a new --output"
-        ) from None
-    return [row[0] for row in rows]
-
-
-def _with_driver(url: str, label: str) -> str:
-    """The URL with an installed driver named (postgresql:// -> postgresql+psycopg2://)."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        parsed = make_url(url)
-    except (ArgumentError, ValueError):
-        raise SpaceError(
-            f"{label}: not a database URL; e.g. sqlite:////abs/path/study.db or "
-            "postgresql://user:password@host/db"
-        ) from None
-    backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
-    choices = DRIVERS.get(backend)
-    if choices is None or "+" in parsed.drivername:
-        _check_dialect(parsed, label)
-        return url
-    for module, _ in choices:
-        if importlib.util.find_spec(module) is not None:
-            return parsed.set(drivername=f"{backend}+{module}").render_as_string(
-                hide_password=False
-            )
-    pips = " or ".join(f"pip install '{pip}'" for _, pip in choices)
-    raise SpaceError(f"{label}: no {backend} driver is installed ({driver}); run {pips}")
-
-
-def _check_dialect(parsed: Any, label: str) -> None:
-    try:
-        parsed.get_dialect().import_dbapi()
-    except ImportError as error:
-        raise SpaceError(
-            f"{label}: its driver is not installed ({error.name}); pip install {error.name}"
-        ) from None
-    except Exception as error:
-        raise SpaceError(f"{label}: unknown database kind ({error})") from None
+    return check_sqlite_study(path, label, partial_schema=restart)
 
 
 def _studies(url: str, label: str, resume: bool) -> list[str]:
@@ -141,7 +90,6 @@ def _studies(url: str, label: str, resume: bool) -> list[str]:
         storage = optuna.storages.RDBStorage(url, skip_table_creation=resume)
         return [s.study_name for s in storage.get_all_studies()]
     except Exception as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else ""
         raise SpaceError(
-            f"{label}: cannot open the database ({type(error).__name__}: {first[:200]})"
+            f"{label}: cannot open the database ({redact_url(one_line(error))})"
         ) from None

@@ -8,6 +8,7 @@ resolved experiment, itself a valid space file.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import socket
 import sys
@@ -22,22 +23,35 @@ from nas.engine.config import ExperimentConfig
 from nas.engine.objectives import to_records
 from nas.runs import format as rf
 from nas.runs.atomic import write_json
+from nas.runs.storage_url import redact_url
+from nas.runs.study_guard import one_line
 from search_space.errors import SpaceError
 
 if TYPE_CHECKING:
     from nas.engine.outcome import SearchOutcome
 
 
-def open_study(experiment: ExperimentConfig, storage: str, study_name: str) -> optuna.Study:
+def open_study(
+    experiment: ExperimentConfig,
+    storage: str,
+    study_name: str,
+    *,
+    create: bool,
+    restart: bool = False,
+) -> optuna.Study:
+    """The study: loaded, or (`create`) created; with `restart`, after dropping what a
+    start that was cut short left of it (no trial beyond the queued seeds)."""
     from nas.engine.reference import run_reference_point
 
     search = experiment.search
     directions = [o.direction for o in search.objectives]
     sampler = optuna.samplers.RandomSampler(seed=search.seed)  # replaced before sampling
     try:
-        if experiment.resume:
+        if not create:
             study = optuna.load_study(study_name=study_name, storage=storage, sampler=sampler)
             return study
+        if restart:
+            _drop_unstarted(storage, study_name)
         study = optuna.create_study(
             study_name=study_name, storage=storage, directions=directions, sampler=sampler
         )
@@ -47,11 +61,11 @@ def open_study(experiment: ExperimentConfig, storage: str, study_name: str) -> o
             "continue it with --resume, or name another --output"
         ) from None
     except KeyError:
-        raise SpaceError(f"--resume: no study named {study_name!r} in {storage}") from None
+        shown = redact_url(storage)
+        raise SpaceError(f"--resume: no study named {study_name!r} in {shown}") from None
     except Exception as error:  # an unreachable database server, a bad URL
         raise SpaceError(
-            f"--storage {storage}: cannot open it "
-            f"({type(error).__name__}: {str(error).splitlines()[0]})"
+            f"--storage {redact_url(storage)}: cannot open it ({redact_url(one_line(error))})"
         ) from None
     study.set_metric_names([o.name for o in search.objectives])
     study.set_user_attr(rf.STUDY_OBJECTIVES, to_records(search.objectives))
@@ -66,6 +80,20 @@ def open_study(experiment: ExperimentConfig, storage: str, study_name: str) -> o
     )
     study.set_user_attr(rf.STUDY_REFERENCE_POINT, reference)
     return study
+
+
+def _drop_unstarted(storage: str, study_name: str) -> None:
+    """Deletes a study that a cut-short start created, if it has one: it holds nothing
+    but queued seeds, which are queued again. A study with any other trial is kept."""
+    if study_name not in optuna.get_all_study_names(storage):
+        return
+    study = optuna.load_study(study_name=study_name, storage=storage)
+    if any(t.state != TrialState.WAITING for t in study.get_trials(deepcopy=False)):
+        raise SpaceError(
+            f"--resume: {redact_url(storage)} holds trials of study {study_name!r}, but "
+            f"the run folder has no {rf.RUN_FILE}; restore it from a backup"
+        )
+    optuna.delete_study(study_name=study_name, storage=storage)
 
 
 def sampler_seed(seed: int, study: optuna.Study) -> int:
@@ -118,7 +146,11 @@ def check_run_folder(run_dir: Path, resume: bool) -> None:
         return
     if run_dir.exists() and not run_dir.is_dir():
         raise SpaceError(f"--output {run_dir}: is a file, not a folder")
-    if (run_dir / rf.CONFIG_FILE).exists() or (run_dir / rf.STUDY_FILE).exists():
+    # A study.db without run.json is a start cut short (before config.yaml came first):
+    # a new search starts over there.
+    if (run_dir / rf.CONFIG_FILE).exists() or (
+        (run_dir / rf.STUDY_FILE).exists() and run_file.exists()
+    ):
         raise SpaceError(
             f"--output {run_dir}: already holds a run; continue it with --resume, "
             "or name another folder"
@@ -165,12 +197,12 @@ def write_run_json(
         rf.RUN_STUDY_NAME: study_name,
         "started": previous.get("started", now),
         "updated": now,
-        "command": sys.argv,
+        "command": [redact_url(arg) for arg in sys.argv],
         "space": experiment.space.name,
         "versions": _versions(),
     }
     if experiment.search.storage:
-        info[rf.RUN_STORAGE] = storage
+        info[rf.RUN_STORAGE] = redact_url(storage)
     if status != rf.RUNNING:
         info["ended"] = now
     if outcome is not None:
@@ -180,7 +212,25 @@ def write_run_json(
             counts=outcome.counts,
             seconds=round(outcome.seconds, 2),
         )
-    write_json(path, info)
+    try:
+        write_json(path, info)
+    except OSError as error:
+        if error.errno != errno.ENOSPC or not path.is_file():
+            raise
+        _rewrite_in_place(path, info)
+
+
+def _rewrite_in_place(path: Path, info: dict[str, Any]) -> None:
+    """On a full disk the atomic write (a new file, renamed) has no room; run.json is
+    rewritten in the blocks it already has, so it still tells how the search ended."""
+    import json
+
+    data = json.dumps(info, indent=2).encode()
+    with path.open("r+b") as handle:
+        handle.write(data)
+        handle.truncate(len(data))
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def _previous_run_json(path: Path) -> dict[str, Any]:

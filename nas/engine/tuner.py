@@ -46,6 +46,7 @@ def make_tuner(
             verbose=0,
             failure_config=tune.FailureConfig(max_failures=search.max_retries),
             callbacks=[_TuneEvents(searcher, progress)],
+            stop=_StopOnStorageFailure(searcher),
         ),
     )
 
@@ -54,6 +55,23 @@ def _scheduler(experiment: ExperimentConfig, searcher: StudySearcher) -> Any:
     from nas.engine.schedulers.build import make_scheduler
 
     return make_scheduler(experiment, searcher)
+
+
+class _StopOnStorageFailure(tune.Stopper):
+    """Stops every trial once a write to the run folder or the study failed (disk full):
+    what they would train could not be kept."""
+
+    def __init__(self, searcher: StudySearcher):
+        self.searcher = searcher
+
+    def __getstate__(self) -> dict:
+        return {}
+
+    def __call__(self, trial_id: str, result: dict) -> bool:
+        return self.stop_all()
+
+    def stop_all(self) -> bool:
+        return bool(getattr(self.searcher, "storage_failure", None))
 
 
 class _TuneEvents(tune.Callback):

@@ -24,6 +24,7 @@ from nas.runs.lock import run_lock
 from nas.runs.verification import read_rows, summarise, write_rows, write_summary
 from search_space.errors import SpaceError
 
+MAX_SEEDS = 1000  # more retrainings of each member than anyone can wait for
 MEASURED = ("accuracy", "loss", "flops", "params")  # what a retraining gives, per seed
 TESTED = ("test_accuracy", "test_images", "test_correct")  # on the held-out test split
 _DATASETS: dict[str, Any] = {}  # one loaded dataset per process (Ray workers are reused)
@@ -54,8 +55,13 @@ def verify_run(
     from nas.runs.picks import select_trials
     from nas.runs.results import analyse_study
 
-    if seeds < 1:
-        raise SpaceError(f"--seeds: {seeds} must be at least 1")
+    if not isinstance(seeds, int) or not 1 <= seeds <= MAX_SEEDS:
+        raise SpaceError(
+            f"--seeds: {seeds} must be a whole number from 1 to {MAX_SEEDS} (each seed "
+            "retrains every member; 3 to 10 is usual)"
+        )
+    if threads is not None and (not isinstance(threads, int) or threads < 1):
+        raise SpaceError(f"--threads: {threads} must be at least 1 (torch's CPU threads)")
     if epochs is not None and epochs < 1:
         raise SpaceError(f"--epochs: {epochs} must be at least 1")
     run = open_run(run_dir)
@@ -71,13 +77,27 @@ def verify_run(
         raise SpaceError(f"{run.path}: verify retrains for accuracy, which the run did not score")
     if members is None:
         members = select_trials(results, picks or ["pareto"])
-    jobs = _jobs(run.path, study, config, members, seeds, epochs)
+    jobs, problems = _jobs(run.path, study, config, members, seeds, epochs)
+    if not jobs:
+        raise SpaceError(problems)
     if threads is not None:
         jobs = [{**job, "train": {**job["train"], "threads": threads}} for job in jobs]
     table = results.table
     summaries = {int(n): str(s) for n, s in zip(table["number"], table["summary"])}
     with run_lock(run.path):  # one writer of verify.csv: no search, no second verify
-        return _train_missing(run.path, jobs, objectives, summaries, config, on_seed)
+        document = _train_missing(run.path, jobs, objectives, summaries, config, on_seed)
+    if problems:  # the members verified are in verify.json; these could not be
+        raise PartialVerify(problems, document)
+    return document
+
+
+class PartialVerify(SpaceError):
+    """Some members could not be verified (`problems`, one line each); `document` is
+    verify.json's document for the others."""
+
+    def __init__(self, problems: list[str], document: dict[str, Any]):
+        super().__init__(problems)
+        self.document = document
 
 
 def _with_address(config: dict[str, Any], address: str | None) -> dict[str, Any]:
@@ -135,20 +155,26 @@ def _train_missing(
 
 def _jobs(
     run_dir: Path, study: Any, config: dict, members: list[int], seeds: int, epochs: int | None
-) -> list[dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The seeds to train, and one line per member whose architecture is lost."""
     from evaluators.train_choices import check_train, sampled_recipe, with_recipe
+    from nas.runs.trial_architecture import trial_architecture
 
     data = _data_config(config.get("data"))
     base = check_train(config.get("train"))
     trials = {t.number: t for t in study.get_trials(deepcopy=False)}
-    jobs = []
+    jobs, problems = [], []
     for number in members:
+        try:  # its trial folder, else trials.csv, else its parameters replayed
+            arch = trial_architecture(run_dir, trials[number], config)
+        except SpaceError as error:
+            problems += error.problems
+            continue
         train = with_recipe(base, sampled_recipe(trials[number].params))
         length = epochs or train.epochs
         train = dataclasses.replace(
             train, epochs=length, warmup_epochs=min(train.warmup_epochs, length)
         )
-        arch = _architecture(run_dir, number)
         for seed in range(base.seed + 1, base.seed + 1 + seeds):
             jobs.append(
                 {
@@ -160,7 +186,7 @@ def _jobs(
                     "plugins": config.get("plugins") or [],
                 }
             )
-    return jobs
+    return jobs, problems
 
 
 def _require_test_split(run_dir: Path, section: dict[str, Any] | None) -> None:
@@ -183,16 +209,6 @@ def _data_config(section: dict[str, Any] | None) -> Any:
     section = dict(section or {})
     section.setdefault("test_fraction", 0.0)
     return DataConfig.from_dict(section)
-
-
-def _architecture(run_dir: Path, number: int) -> dict[str, Any]:
-    from search_space.loader import read_yaml
-
-    path = run_dir / rf.TRIALS_DIR / str(number) / rf.ARCH_FILE
-    if not path.is_file():
-        raise SpaceError(f"trial {number}: no {path}; the run folder lost its trials/")
-    document = read_yaml(path)
-    return {k: v for k, v in document.items() if k not in ("data", "train", "search")}
 
 
 def _resume_rows(run_dir: Path, jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:

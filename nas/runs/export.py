@@ -35,6 +35,7 @@ from nas.runs.convert import export_onnx, export_program
 from nas.runs.folder import RunFolder, open_run
 from nas.runs.picks import select_trials
 from nas.runs.results import RunResults, analyse_study
+from nas.runs.trial_architecture import trial_architecture
 from nas.runs.verification import member_summary
 from search_space.errors import SpaceError, did_you_mean
 
@@ -98,19 +99,39 @@ def export_run(
     study = run.load_study()
     results = analyse_study(study, arch_yaml=False)
     numbers = select_trials(results, picks or ["pareto"], max_flops)
-    if retrain_epochs is None:
-        for number in numbers:  # refuse before writing anything
-            _require_weights(run, number)
     exporter = _Exporter(run, study, results, formats, retrain_epochs, check_accuracy)
-    return [exporter.export(number) for number in numbers]
+    # Every member that can be exported is; the others are one line each at the end.
+    exported, problems = [], []
+    for number in numbers:
+        try:
+            exported.append(exporter.export(number))
+        except SpaceError as error:
+            problems += error.problems
+    if problems:
+        raise PartialExport(problems, exported)
+    return exported
+
+
+class PartialExport(SpaceError):
+    """Some members could not be exported (`problems`, one line each); `exported` holds
+    the ones that were."""
+
+    def __init__(self, problems: list[str], exported: list[Exported]):
+        super().__init__(problems)
+        self.exported = exported
 
 
 def _require_weights(run: RunFolder, number: int) -> Path:
     path = run.path / rf.TRIALS_DIR / str(number) / rf.WEIGHTS_FILE
     if not path.is_file():
+        why = (
+            f"its folder {path.parent} is gone"
+            if not path.parent.is_dir()
+            else "the search keeps them only for Pareto-front trials"
+        )
         raise SpaceError(
-            f"trial {number}: no saved weights (the search keeps them only for "
-            "Pareto-front trials); train it again with --retrain-epochs N"
+            f"trial {number}: no saved weights ({why}); export it trained again from its "
+            "recorded architecture with --retrain-epochs N"
         )
     return path
 
@@ -147,9 +168,11 @@ class _Exporter:
         from search_space import build_model, load_architecture
 
         trial = self.study.get_trials(deepcopy=False)[self._index(number)]
+        if not self.retrain_epochs:
+            _require_weights(self.run, number)  # before anything of it is written
         # Recipe choices the search sampled for this trial (train.* params) are its recipe.
         self.train = with_recipe(self.run_train, sampled_recipe(trial.params))
-        arch = load_architecture(self._arch_document(trial))
+        arch = load_architecture(trial_architecture(self.run.path, trial, self.config))
         recorded = dict(trial.user_attrs.get(rf.ATTR_METRICS) or {})
         model = build_model(arch)
         folder = self.run.path / rf.EXPORT_DIR / str(number)
@@ -160,7 +183,7 @@ class _Exporter:
             training = None
         model = model.to("cpu").eval()
         write_text(folder / rf.ARCH_FILE, self._arch_yaml(arch))
-        digest = save_weights(model, folder / rf.WEIGHTS_FILE)
+        digest = save_weights(model, folder / rf.WEIGHTS_FILE, arch=arch)
         reloaded = load_model(folder)  # the round trip a user makes
         checks = self._checks(reloaded, model, arch, folder)
         metrics = self._metrics(number, trial, arch, recorded, training, checks, digest)
@@ -179,17 +202,6 @@ class _Exporter:
     def _index(self, number: int) -> int:
         trials = self.study.get_trials(deepcopy=False)
         return next(i for i, t in enumerate(trials) if t.number == number)
-
-    def _arch_document(self, trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
-        arch = trial.user_attrs.get(rf.ATTR_ARCH)
-        if not isinstance(arch, dict):
-            from search_space.loader import read_yaml
-
-            path = self.run.path / rf.TRIALS_DIR / str(trial.number) / rf.ARCH_FILE
-            if not path.is_file():
-                raise SpaceError(f"trial {trial.number}: no architecture recorded")
-            arch = read_yaml(path)
-        return {k: v for k, v in arch.items() if k not in ("data", "train", "search")}
 
     def _arch_yaml(self, arch: Any) -> str:
         """A fixed space file: the architecture plus the run's data and train sections, so

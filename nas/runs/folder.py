@@ -8,11 +8,9 @@ file and column.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import socket
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from nas.runs import format as rf
+from nas.runs.storage_url import redact_url, restore_password, with_driver
+from nas.runs.study_guard import check_sqlite_study, one_line, study_errors
 from nas.runs.study_reader import read_sqlite_study
 from search_space.errors import SpaceError
 
@@ -35,11 +35,14 @@ class RunFolder:
     study_name: str | None  # None: the storage's only study
 
     def load_study(self) -> optuna.Study:
+        """Optuna's study, with every trial read once inside the guard (Optuna reads
+        lazily, and a damaged page shows only when a query touches it)."""
         import optuna
 
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
-        name = self.study_name
-        try:
+        # Optuna logs a damaged record as a warning before it raises: the one line is ours.
+        optuna.logging.set_verbosity(optuna.logging.ERROR)
+        with study_errors(self.label, sqlite=self.is_sqlite):
+            name = self.study_name
             if name is None:
                 names = optuna.get_all_study_names(self.storage)
                 if len(names) != 1:
@@ -49,26 +52,38 @@ class RunFolder:
                         f"under {rf.RUN_STUDY_NAME!r}"
                     )
                 name = names[0]
-            return optuna.load_study(study_name=name, storage=self.storage)
-        except KeyError:
-            raise SpaceError(f"{self.path}: no study named {name!r} in {self.storage}") from None
-        except SpaceError:
-            raise
-        except Exception as error:  # a broken database or an unreachable server
-            raise SpaceError(
-                f"{self.path}: cannot load the study from {self.storage}: {_one_line(error)}"
-            ) from None
+            try:
+                study = optuna.load_study(study_name=name, storage=self.storage)
+            except KeyError:
+                raise SpaceError(f"{self.path}: no study named {name!r} in {self.label}") from None
+            study.get_trials(deepcopy=False)
+            study.user_attrs  # noqa: B018 - read here, inside the guard
+            return study
 
     def read_study(self) -> Any:
         """The study for reading only: straight from SQLite when the file has the schema
         this reader knows (several times faster than Optuna's ORM on 1,000 trials), else
         `load_study`. Offers what `analyse_study` uses: `study_name`, `directions`,
         `metric_names`, `user_attrs` and `get_trials()`."""
-        if self.storage.startswith("sqlite:///"):
-            record = read_sqlite_study(Path(self.storage[len("sqlite:///") :]), self.study_name)
+        if self.is_sqlite:
+            with study_errors(self.label, sqlite=True):
+                record = read_sqlite_study(self.sqlite_path, self.study_name)
             if record is not None:
                 return record
         return self.load_study()
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.storage.startswith("sqlite:///")
+
+    @property
+    def sqlite_path(self) -> Path:
+        return Path(self.storage[len("sqlite:///") :])
+
+    @property
+    def label(self) -> str:
+        """The storage as messages name it: the study file, or the URL without password."""
+        return str(self.path / rf.STUDY_FILE) if self.is_sqlite else redact_url(self.storage)
 
     def config(self, study: optuna.Study | None = None) -> dict[str, Any]:
         """The resolved experiment config: the study's copy, else config.yaml, else {}."""
@@ -76,13 +91,20 @@ class RunFolder:
             return study.user_attrs[rf.STUDY_CONFIG]
         path = self.path / rf.CONFIG_FILE
         if path.is_file():
-            with open(path) as handle:
-                return yaml.safe_load(handle) or {}
+            try:
+                config = yaml.safe_load(path.read_text())
+            except (OSError, ValueError, yaml.YAMLError) as error:
+                raise SpaceError(f"{path}: unreadable config: {one_line(error)}") from None
+            return config if isinstance(config, dict) else {}
         return {}
 
 
-def open_run(path: str | os.PathLike, *, allow_running: bool = False) -> RunFolder:
-    """Checks that `path` is a run folder no live search is writing; SpaceError if not."""
+def open_run(
+    path: str | os.PathLike, *, allow_running: bool = False, storage: str | None = None
+) -> RunFolder:
+    """Checks that `path` is a run folder no live search is writing; SpaceError if not.
+    `storage`: the URL to read the study from (the search's own, password included),
+    instead of the one run.json records."""
     folder = Path(path)
     if not folder.exists():
         raise SpaceError(f"{folder}: no such run folder")
@@ -100,7 +122,7 @@ def open_run(path: str | os.PathLike, *, allow_running: bool = False) -> RunFold
             f"{folder}: the run is still in progress (pid {info.get(rf.RUN_PID)} "
             f"on {info.get(rf.RUN_HOST)}); wait for it to finish or stop it first"
         )
-    storage = _storage_url(folder, info)
+    storage = storage or _storage_url(folder, info)
     return RunFolder(folder, info, storage, info.get(rf.RUN_STUDY_NAME))
 
 
@@ -127,7 +149,7 @@ def read_run_json(path: Path) -> dict[str, Any]:
     try:
         info = json.loads(path.read_text())
     except (OSError, ValueError) as error:
-        raise SpaceError(f"{path}: unreadable run file: {_one_line(error)}") from None
+        raise SpaceError(f"{path}: unreadable run file: {one_line(error)}") from None
     if not isinstance(info, dict):
         raise SpaceError(f"{path}: expected a JSON object, got {type(info).__name__}")
     return info
@@ -137,25 +159,11 @@ def _storage_url(folder: Path, info: dict[str, Any]) -> str:
     url = info.get(rf.RUN_STORAGE)
     study_file = folder / rf.STUDY_FILE
     if url and not str(url).startswith("sqlite"):
-        return str(url)
+        # The password is never recorded: from NAS_STORAGE, or the driver's own (.pgpass).
+        label = f"{folder / rf.RUN_FILE}: storage {redact_url(str(url))}"
+        return with_driver(restore_password(str(url), label), label)
     # The folder's own study.db wins over a recorded sqlite path: runs can be moved.
     if not study_file.is_file():
         raise SpaceError(f"{folder}: has no {rf.STUDY_FILE}, so there are no trials to read")
-    _check_sqlite_study(study_file)
+    check_sqlite_study(study_file)
     return f"sqlite:///{study_file.resolve()}"
-
-
-def _check_sqlite_study(path: Path) -> None:
-    """Refuses a file that is not an Optuna SQLite database (Optuna would add tables to it)."""
-    try:
-        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
-            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
-    except sqlite3.Error as error:
-        raise SpaceError(f"{path}: not an Optuna study database ({error})") from None
-    if "studies" not in tables or "trials" not in tables:
-        raise SpaceError(f"{path}: not an Optuna study database (no studies/trials tables)")
-
-
-def _one_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0] if text else ''}"

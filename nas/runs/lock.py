@@ -24,13 +24,27 @@ from search_space.errors import SpaceError
 LOCK_FILE = ".lock"
 
 
+# Run folders whose lock this process holds (resolved path -> depth): `nas search` takes
+# the lock first thing, before its heavy imports, and the search inside takes it again.
+_HELD: dict[Path, int] = {}
+
+
 @contextlib.contextmanager
 def run_lock(run_dir: Path) -> Iterator[None]:
     """Holds the run folder's lock; SpaceError naming the holder when another has it.
+    Re-entrant within a process.
 
     A folder this call had to create is removed again if the search leaves nothing else
     in it (a refused search does not leave an empty run folder behind).
     """
+    key = Path(os.path.abspath(run_dir))
+    if key in _HELD:
+        _HELD[key] += 1
+        try:
+            yield
+        finally:
+            _HELD[key] -= 1
+        return
     if run_dir.exists() and not run_dir.is_dir():
         raise SpaceError(f"--output {run_dir}: is a file, not a folder")
     created = not run_dir.exists()
@@ -41,8 +55,10 @@ def run_lock(run_dir: Path) -> Iterator[None]:
         raise SpaceError(f"--output {run_dir}: cannot be written ({error.strerror})") from None
     try:
         _acquire(handle, run_dir)
+        _HELD[key] = 1
         yield
     finally:
+        _HELD.pop(key, None)
         os.close(handle)  # releases the lock
         if created:
             _remove_if_only_the_lock(run_dir)

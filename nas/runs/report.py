@@ -21,9 +21,10 @@ from typing import Any
 
 from nas.console import human
 from nas.runs import format as rf
-from nas.runs.atomic import write_json
+from nas.runs.atomic import write_json, write_text
 from nas.runs.folder import open_run
 from nas.runs.results import RunResults, analyse_study
+from nas.runs.storage_url import redact_url
 from nas.runs.tables import write_tables
 
 
@@ -137,7 +138,10 @@ def write_snapshot(run_dir: str | os.PathLike, destination: str | os.PathLike) -
     for name in names:
         if (source / name).is_file():
             (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source / name, target / name)
+            if name in (rf.CONFIG_FILE, rf.RUN_FILE):  # a run written before redaction
+                write_text(target / name, redact_url((source / name).read_text()))
+            else:
+                shutil.copyfile(source / name, target / name)
             copied.append(target / name)
     return copied
 

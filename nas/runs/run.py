@@ -91,11 +91,14 @@ class Run:
         )
 
 
-def open_run(path: Any, *, allow_running: bool = False, arch_yaml: bool = True) -> Run:
-    """Opens and analyses the run folder at `path` (see `nas.api.open_run`)."""
+def open_run(
+    path: Any, *, allow_running: bool = False, arch_yaml: bool = True, storage: str | None = None
+) -> Run:
+    """Opens and analyses the run folder at `path` (see `nas.api.open_run`); `storage`
+    overrides the URL run.json records (which has no password)."""
     from nas.runs.folder import open_run as open_folder
     from nas.runs.results import analyse_study
 
-    folder = open_folder(path, allow_running=allow_running)
+    folder = open_folder(path, allow_running=allow_running, storage=storage)
     results = analyse_study(folder.read_study(), arch_yaml=arch_yaml, run_dir=folder.path)
     return Run(folder, results)

@@ -136,7 +136,7 @@ def test_reloading_a_model_whose_plugin_is_missing_names_it(tmp_path: Path) -> N
         yaml.safe_dump({**_space(["gone_plugin_mod"]), "search": None})
     )
     (folder / "weights.safetensors").write_bytes(b"")
-    code = f"import nas\nnas.load_model({str(folder)!r})"
+    code = f"import nas\nnas.load_model({str(folder)!r}, plugins=['gone_plugin_mod'])"
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
     )
@@ -183,7 +183,7 @@ def test_search_export_and_reload_in_a_fresh_process(nas, plugin_dir: Path) -> N
     code = (
         "import json, sys, torch, nas\n"
         f"torch.manual_seed(0); x = torch.randn(4, 1, 28, 28)\n"
-        f"print(json.dumps(nas.load_model({str(folder)!r})(x).tolist()))"
+        f"print(json.dumps(nas.load_model({str(folder)!r}, plugins=[{module!r}])(x).tolist()))"
     )
     env = {"PYTHONPATH": f"{ROOT}:{plugin_dir}", "PATH": "/usr/bin:/bin"}
     fresh = subprocess.run(

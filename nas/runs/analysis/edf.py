@@ -52,6 +52,13 @@ def parse_band(text: str) -> Band:
         values = [float(v) if v.strip() else None for v in (low, high)]
     except ValueError:
         raise SpaceError(f"band {text!r}: bounds must be numbers, e.g. flops=1e6:5e6") from None
+    if any(v is not None and not np.isfinite(v) for v in values):
+        raise SpaceError(f"band {text!r}: bounds must be finite numbers, e.g. flops=1e6:5e6")
+    if None not in values and values[0] > values[1]:
+        raise SpaceError(
+            f"band {text!r}: the low bound is above the high one; did you mean "
+            f"{name.strip()}={high.strip()}:{low.strip()}?"
+        )
     return Band(name.strip(), values[0], values[1])
 
 

@@ -19,7 +19,7 @@ from nas.runs.analysis.edf import Band, parse_band
 from nas.runs.analysis.evidence import Evidence, run_evidence
 from nas.runs.analysis.features import architectures
 from nas.runs.analysis.importance import check_evaluator, importances
-from nas.runs.analysis.objectives import eligible
+from nas.runs.analysis.objectives import MAXIMIZE, eligible
 from nas.runs.analysis.source import RunSource, open_source
 from search_space.errors import SpaceError
 
@@ -37,6 +37,13 @@ def _band(text: str | None, source: RunSource) -> Band | None:
     band = parse_band(text) if text else None
     if band is not None:
         _require_column(band.column, f"band {band}", source)
+        # The EDFs are of the error: a band on an objective the run maximises (accuracy)
+        # would cut the very distribution it draws.
+        if any(g.name == band.column and g.direction == MAXIMIZE for g in source.goals):
+            raise SpaceError(
+                f"band {band}: a band restricts the models by a cost (flops, params, "
+                f"latency_ms), not by {band.column!r}, whose distribution the EDFs show"
+            )
     return band
 
 
@@ -61,6 +68,11 @@ def analyze_run(
     (plots/analysis-<key>-*.png) and RUN/report.html. Returns (document, files)."""
     source = open_source(path)
     budget_list, band_found = _budgets(budgets, source), _band(band, source)
+    if eligible(source.table, source.goals).empty:
+        raise SpaceError(
+            f"{source.path}: no complete trial to analyze yet (see the error column of "
+            f"{rf.TRIALS_CSV}); analyze it once trials have completed"
+        )
     # The importances need only the eligible rows: they are computed beside the groups and
     # the PNGs (in a forked process where that is safe; see background.py), and joined to
     # the document before the page, which shows them, is written.
@@ -172,21 +184,69 @@ def compare_runs(
     (default: the first run's folder); output="" writes nothing."""
     if len(paths) < 2:
         raise SpaceError("nas compare needs at least two run folders")
+    folder = _output_folder(output)
     sources = [open_source(p) for p in paths]
     goals = sources[0].goals
     for source in sources[1:]:
-        if [g.name for g in source.goals] != [g.name for g in goals]:
+        if [(g.name, g.direction) for g in source.goals] != [(g.name, g.direction) for g in goals]:
             raise SpaceError(
-                f"{source.path}: objectives {[g.name for g in source.goals]} differ from "
-                f"{sources[0].path}'s {[g.name for g in goals]}; compare runs with the same ones"
+                f"{source.path}: objectives {_goals_text(source)} differ from "
+                f"{sources[0].path}'s {_goals_text(sources[0])}; compare runs with the same "
+                "objectives and directions"
             )
+        _check_same_data(sources[0], source)
     names = _unique_names(sources)
     runs = [RunTable(n, s.table, s.reference) for n, s in zip(names, sources)]
     document = compare_tables(
         runs, goals, _budgets(budgets, sources[0]), _band(band, sources[0]), seed
     )
-    folder = sources[0].path if output is None else Path(output) if output != "" else None
+    folder = sources[0].path if output is None else folder
     return document, (_write_comparison(document, folder) if folder is not None else [])
+
+
+def _output_folder(output: str | os.PathLike | None) -> Path | None:
+    """--output checked before any run is read: a folder, or one that can be made."""
+    if output is None or output == "":
+        return None
+    folder = Path(output)
+    if folder.exists() and not folder.is_dir():
+        raise SpaceError(f"--output {folder}: is a file; name a folder for compare.html")
+    return folder
+
+
+def _goals_text(source: RunSource) -> str:
+    words = {MAXIMIZE: "max"}
+    return ", ".join(f"{g.name} {words.get(g.direction, 'min')}" for g in source.goals)
+
+
+def _check_same_data(first: RunSource, other: RunSource) -> None:
+    """Runs scored on different data (dataset, classes, resolution) are not comparable."""
+    ours, theirs = _data_of(first.path), _data_of(other.path)
+    if ours and theirs and ours != theirs:
+        raise SpaceError(
+            f"{other.path}: its data ({_data_text(theirs)}) differ from {first.path}'s "
+            f"({_data_text(ours)}); compare runs scored on the same data"
+        )
+
+
+def _data_of(folder: Path) -> dict[str, Any]:
+    """The dataset and input a run was scored on, from its config.yaml ({} if unknown)."""
+    import yaml
+
+    try:
+        config = yaml.safe_load((folder / rf.CONFIG_FILE).read_text()) or {}
+    except (OSError, yaml.YAMLError):
+        return {}
+    data, shape = config.get("data") or {}, config.get("input") or {}
+    if not isinstance(data, dict) or not isinstance(shape, dict):
+        return {}
+    found = {k: data.get(k) for k in ("name", "root") if data.get(k) is not None}
+    found.update({k: shape.get(k) for k in ("classes", "channels") if k in shape})
+    return found
+
+
+def _data_text(data: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in data.items())
 
 
 def _unique_names(sources: Sequence[RunSource]) -> list[str]:
@@ -200,7 +260,13 @@ def _write_comparison(document: dict[str, Any], folder: Path) -> list[Path]:
     from nas.runs.analysis.plots import write_comparison_plots
     from nas.runs.html.report import build_comparison, write_report
 
-    written = write_comparison_plots(document, folder / rf.PLOTS_DIR)
+    try:
+        written = write_comparison_plots(document, folder / rf.PLOTS_DIR)
+    except OSError as error:
+        raise SpaceError(
+            f"--output {folder}: cannot be written ({error.strerror or error}); "
+            "name a folder you may write"
+        ) from None
     try:
         page = build_comparison(document)
     except ImportError:  # no plotly: the PNGs only

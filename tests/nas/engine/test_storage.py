@@ -31,7 +31,7 @@ def _snapshot(folder):
     [
         (b"", "is empty (0 bytes)"),
         (b"\x00garbage\xff" * 300, "is not an SQLite database"),
-        (b"SQLite format 3\x00" + b"\x07" * 5000, "damaged or not an Optuna study"),
+        (b"SQLite format 3\x00" + b"\x07" * 5000, "the study database is damaged"),
     ],
 )
 def test_a_damaged_study_db_is_one_line_and_nothing_is_written(nas, tmp_path, study_bytes, message):

@@ -95,3 +95,25 @@ def test_a_renamed_run_folder_resumes_its_own_study(nas, write_space, tmp_path):
     outcome = result.json()
     assert outcome["finished"] and outcome["decided"] == 3
     assert json.loads((moved / rf.RUN_FILE).read_text())[rf.RUN_STUDY_NAME] == "first-name"
+
+
+@pytest.mark.parametrize("resume", [False, True])
+def test_the_lock_is_checked_before_anything_else(nas, write_space, tmp_path, resume):
+    """A folder another search holds is refused naming that search, even where the folder
+    alone would give another answer (a start that has not yet written config.yaml looks
+    like one that stopped early), and before the flags are checked (--trials 0)."""
+    run = tmp_path / "run"
+    run.mkdir()
+    holder = _holder_process(run)
+    try:
+        args = ["--resume"] if resume else [write_space(SPACE)]
+        result = nas("search", *args, "--output", run, "--trials", 0)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.code == 2
+    lines = result.err.strip().splitlines()
+    assert (
+        len(lines) == 1 and f"another search is using this run folder (pid {holder.pid}" in lines[0]
+    )
+    assert sorted(p.name for p in run.iterdir()) == [LOCK_FILE]

@@ -224,7 +224,7 @@ def test_a_run_with_no_complete_trial_reports_an_empty_front(nas, tmp_path, tria
         (lambda d: (d.mkdir(), (d / "notes.txt").write_text("hi")), "not a run folder"),
         (
             lambda d: (d.mkdir(), (d / rf.STUDY_FILE).write_text("not a database")),
-            "not an Optuna study database",
+            "is not an SQLite database",
         ),
         (lambda d: (d.mkdir(), (d / rf.RUN_FILE).write_text("{")), "unreadable run file"),
     ],
