@@ -33,6 +33,12 @@ def _rounded(value: Any) -> Any:
     return float(f"{value:.{_DIGITS}g}")
 
 
+def as_stored(value: float) -> float:
+    """`value` at the precision the study's history keeps (4 significant digits)."""
+    found = _rounded(float(value))
+    return float("nan") if found is None else float(found)
+
+
 def compact_history(history: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
     """[{"epoch": 1, "accuracy": .41, ...}, ...] -> {"epoch": [1, ...], "accuracy": [.41, ...]}.
 

@@ -89,7 +89,7 @@ class RungBook:
             return True
         recorded = self.records[epoch]
         recorded.pop(number, None)  # a retried trial replaces its earlier record
-        recorded[number] = tuple(float(v) for v in point)
+        recorded[number] = _stored(point)
         points = list(recorded.values())
         return continues(
             len(points) - 1, points, self.directions, self.ladder.reduction_factor, self.tie_break
@@ -101,8 +101,17 @@ class RungBook:
         milestones = set(self.ladder.milestones(number))
         for epoch, point in history:
             if epoch in milestones:
-                self.records[epoch][number] = tuple(float(v) for v in point)
+                self.records[epoch][number] = _stored(point)
 
     def counts(self) -> dict[int, int]:
         """Rung epoch -> how many trials are recorded there."""
         return {epoch: len(recorded) for epoch, recorded in self.records.items()}
+
+
+def _stored(point: Sequence[float]) -> tuple[float, ...]:
+    """The point at the precision the study keeps a trial's history in, so the rungs a
+    resumed search rebuilds from the study are the very points it decided on (exact values
+    live and 4-digit ones replayed ranked two trials differently when they nearly tied)."""
+    from nas.runs.curves import as_stored
+
+    return tuple(as_stored(v) for v in point)

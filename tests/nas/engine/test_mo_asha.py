@@ -304,3 +304,20 @@ def test_an_unknown_tie_break_is_one_line_naming_the_choices(write_space, tmp_pa
     with pytest.raises(SpaceError, match="asha_tie_break") as error:
         resolve_experiment(str(write_space(space)), {})
     assert "crowding" in str(error.value) and len(str(error.value).splitlines()) == 1
+
+
+def test_a_resumed_book_decides_as_the_uninterrupted_one_when_points_nearly_tie():
+    from nas.runs.curves import compact_history, expand_history
+
+    # accuracies on 120 images (k / 120), as a search on limit 600 reports them
+    earlier = [(0, 12 / 120, 277696.0), (1, 20 / 120, 609056.0), (2, 15 / 120, 277696.0)]
+    earlier += [(3, 8 / 120, 114672.0), (4, 14 / 120, 277696.0)]
+    live = RungBook(Ladder(1, 3, 3), ACC_FLOPS)
+    resumed = RungBook(Ladder(1, 3, 3), ACC_FLOPS)
+    for number, accuracy, flops in earlier:
+        live.report(number, 1, [accuracy, flops])
+        stored = expand_history(compact_history([{"epoch": 1, "accuracy": accuracy}]))[0]
+        resumed.replay(number, [(1, [stored["accuracy"], flops])])
+    # trial 5 ties trial 1 on accuracy (20/120) with fewer FLOPs: it dominates trial 1
+    assert resumed.report(5, 1, [20 / 120, 225088.0]) == live.report(5, 1, [20 / 120, 225088.0])
+    assert live.report(5, 1, [20 / 120, 225088.0])
