@@ -135,9 +135,7 @@ def _search(
     write_run_json(run_dir, experiment, storage, study_name, rf.RUNNING)
     reached("running")
     if watch is not None:  # the cluster is gone and the search cannot stop by itself
-        watch.on_abandon = lambda: write_run_json(
-            run_dir, experiment, storage, study_name, rf.INTERRUPTED
-        )
+        watch.on_abandon = lambda: _abandon(experiment, study, storage, study_name)
     recovered = recover_interrupted(study, "the search process stopped before it finished")
     if recovered:
         print(
@@ -173,6 +171,19 @@ def _search(
             f"kept; free some space, then continue with: nas search --resume --output {run_dir}"
         )
     return outcome
+
+
+def _abandon(
+    experiment: ExperimentConfig, study: optuna.Study, storage: str, study_name: str
+) -> None:
+    """The cluster is gone and the search's own stop is stuck in Ray: the trials that were
+    in flight are recorded as interrupted (queued again for the resume) in the study and
+    trials.csv, and run.json says interrupted, before the process ends."""
+    try:
+        recover_interrupted(study, "the Ray cluster was lost")
+        _update_run_folder(experiment, study, plots=False)
+    finally:
+        write_run_json(experiment.run_dir, experiment, storage, study_name, rf.INTERRUPTED)
 
 
 @contextlib.contextmanager

@@ -320,7 +320,6 @@ class StudySearcher(Searcher):
         compact = {rf.ATTR_HISTORY: compact_history(history)} if history else {}
         try:
             self._write_metrics(trial.number, state, attrs)  # the full per-epoch records
-            self._write_curves(trial.number, history)
             record_outcome(
                 self.study, trial, {**attrs, **compact, rf.ATTR_STATE: state}, values, optuna_state
             )
@@ -330,12 +329,13 @@ class StudySearcher(Searcher):
             self.fail_storage(f"trial {trial.number}: its record", error)
             return
         self.decided += 1
-        try:  # the run folder's tables and the live view
+        try:  # after the record: its curves, the run folder's tables and the live view
+            self._write_curves(trial.number, history)
             self.on_finished(trial.number, state, attrs)
         except Exception as error:
             if not is_storage_failure(error):
                 raise
-            self.fail_storage("the run folder's tables", error)
+            self.fail_storage("the run folder's tables or curves", error)
 
     def fail_storage(self, what: str, error: BaseException) -> None:
         """Remembers the first failed write; the search stops (see `storage_failure`)."""

@@ -269,6 +269,10 @@ def test_resume_may_change_how_but_not_what_it_searches(write_space, tmp_path) -
 def test_resume_needs_a_run_folder(tmp_path) -> None:
     with pytest.raises(SpaceError, match="--output DIR"):
         resolve_experiment(None, {}, resume=True)
+    # an empty folder (or one holding only the lock): a start cut short, started again
+    with pytest.raises(SpaceError, match=r"start it again without --resume"):
+        resolve_experiment(None, {"search": {"output": str(tmp_path)}}, resume=True)
+    (tmp_path / "notes.txt").write_text("not a run")
     with pytest.raises(SpaceError, match=r"has no config\.yaml"):
         resolve_experiment(None, {"search": {"output": str(tmp_path)}}, resume=True)
 

@@ -188,7 +188,9 @@ def test_resume_after_kill_9_loses_nothing(nas, write_space, tmp_path) -> None:
             retries = [
                 t for t in after.values() if t.user_attrs.get(rf.ATTR_RETRY_OF) == trial.number
             ]
-            assert len(retries) == 1 and retries[0].params == trial.params
+            # every choice it had made is repeated (one killed while being sampled has
+            # made only some: the retry samples the rest)
+            assert len(retries) == 1 and trial.params.items() <= retries[0].params.items()
         if trial.user_attrs.get(rf.ATTR_STATE) == rf.STOPPED_EARLY:
             assert trial.user_attrs[rf.ATTR_EPOCHS] < 3
             assert "accuracy" in trial.user_attrs[rf.ATTR_METRICS]

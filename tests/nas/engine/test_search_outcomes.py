@@ -193,6 +193,9 @@ def test_a_lost_cluster_stops_the_search_with_a_resume_hint(nas, write_space, tm
     assert json.loads((run / rf.RUN_FILE).read_text())[rf.RUN_STATUS] == rf.INTERRUPTED
     saved = {t.number: t.values for t in _study(run).trials if t.state.name == "COMPLETE"}
     assert saved  # the trial finished before the loss is in the study
+    # the trial in flight is recorded as interrupted, in the study and in trials.csv
+    assert not [t.number for t in _study(run).trials if t.state.name == "RUNNING"]
+    assert rf.RUNNING_TRIAL not in set(pd.read_csv(run / rf.TRIALS_CSV)["state"])
 
     result = nas("search", "--resume", "--output", run, "--address", "local", "--json")
     assert result.code == 0, result.err
