@@ -41,6 +41,7 @@ __all__ = [
     "RawData",
     "Split",
     "dataset_info",
+    "is_cached",
     "list_datasets",
     "load_dataset",
     "register_dataset",
@@ -76,6 +77,13 @@ def dataset_info(name: str) -> DatasetInfo:
     return _INFOS[name]
 
 
+def is_cached(name: str) -> bool:
+    """True for a dataset stored in the machine's dataset cache (decoded once per machine,
+    then opened by every trial); False for one read into memory by each process
+    (mnist5k and plug-in datasets)."""
+    return name != "mnist5k" and name not in REGISTERED
+
+
 def load_dataset(config: DataConfig, expected_input: Any = None) -> Dataset:
     """Reads, splits and checks a dataset against `expected_input` (``arch.input``) when given.
 
@@ -85,7 +93,7 @@ def load_dataset(config: DataConfig, expected_input: Any = None) -> Dataset:
     (``data.in_memory``).
     """
     info = dataset_info(config.name)
-    if config.name == "mnist5k" or config.name in REGISTERED:
+    if not is_cached(config.name):
         raw, entry, converted = _in_memory(config, expected_input)
     else:
         entry = _cached(config, Path(config.root or DEFAULT_ROOT).expanduser(), expected_input)
