@@ -104,3 +104,22 @@ def test_decoding_into_a_log_says_when_it_starts(tmp_path: Path) -> None:
     lines = log.read().splitlines()
     assert lines[0] == "decoding x: 900 images, started"
     assert lines[-1].startswith("decoding x: 900/900 images") and lines[-1].endswith("done")
+
+
+@pytest.mark.slow
+def test_a_search_on_an_image_folder_decodes_it_before_the_first_trial(
+    nas, tmp_path: Path, cache: Path
+) -> None:
+    space = folder_space(tmp_path, photo_folder(tmp_path / "img"))
+    run = tmp_path / "run"
+    result = nas(
+        "search", space, "--trials", 2, "--max-concurrent", 1, "--seed", 0, "--no-plots",
+        "--output", run, "--json",
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    assert result.json()["decided"] == 2
+    train = 2 * TRAIN_PER_CLASS
+    decoded = result.err.index(f"decoding imagefolder train: {train}/{train} images")
+    assert decoded < result.err.index("nas search:"), result.err  # before the search starts
+    (entry,) = cache_entries(cache)  # the trials reused it: no second (or partial) entry
+    assert json.loads((entry / "meta.json").read_text())["key"]["subset"] is None
