@@ -118,3 +118,17 @@ def test_validate_refuses_a_missing_torchvision_set_unless_it_may_download(
     allowed = nas("validate", write_space(space), "--json")
     assert allowed.code == 0, allowed.err
     assert "downloaded there when a search starts" in allowed.json()["data"]
+
+
+def test_train_reads_an_architecture_files_data_root_from_its_folder(
+    nas, tmp_path: Path, elsewhere: Path
+) -> None:
+    write_imagefolder(tmp_path / "project" / "images", per_class=4)
+    arch = yaml.safe_load(folder_space(tmp_path / "project" / "a.yaml", "images").read_text())
+    arch["stem"]["width"] = 4  # every value fixed: an architecture
+    arch["train"] = {"epochs": 1, "batch_size": 4}
+    path = tmp_path / "project" / "a.yaml"
+    path.write_text(yaml.safe_dump(arch, sort_keys=False))
+    result = nas("train", path, "--json")
+    assert result.code == 0, result.err
+    assert "on imagefolder (8 train / 8 val images)" in result.err
