@@ -102,8 +102,8 @@ def _fit_accuracy(layout: dict[str, Any], front: pd.DataFrame, shown: pd.DataFra
             "text": f"below the axis: {listed}",
             "xref": "paper",
             "yref": "paper",
-            "x": 0.01,
-            "y": 0.0,
+            "x": 0.0,
+            "y": 1.0,  # above the plot area, under the title: clear of every point
             "xanchor": "left",
             "yanchor": "bottom",
             "showarrow": False,
