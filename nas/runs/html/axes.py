@@ -4,7 +4,7 @@ plotly labels the minor ticks of a log axis with their first digit only ("2 3 ..
 2"), so 20M and 200M both read "2", and a front spanning less than a decade (648k to
 922k) gets no label inside it. The ticks here are chosen from the data instead: a
 1-2-5 series per decade, refined (1, 1.5, 2, 3, 5, 7, then every digit) until at least
-three fall inside the range, each labelled in full ("700k", "1.5M").
+four fall inside the range, each labelled in full ("700k", "1.5M").
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def short_label(value: float) -> str:
     return f"{value:.3g}"
 
 
-def log_ticks(values: Sequence[float], least: int = 3) -> dict[str, Any]:
+def log_ticks(values: Sequence[float], least: int = 4) -> dict[str, Any]:
     """tickvals/ticktext for a log axis over `values` (positive), every tick labelled."""
     positive = [v for v in values if v > 0 and math.isfinite(v)]
     if not positive:
