@@ -33,6 +33,7 @@ from evaluators.datasets.base import (
 )
 from evaluators.datasets.cache import CacheEntry
 from evaluators.datasets.registered import BUNDLED, REGISTERED, register_dataset
+from evaluators.datasets.sources import data_root, describe_source
 from evaluators.datasets.stored import IN_MEMORY_BYTES, cache_bytes, check_corrupt, open_split
 from evaluators.datasets.target import adapt_images, plan_target
 from search_space.errors import SpaceError, did_you_mean, one_of
@@ -42,13 +43,15 @@ __all__ = [
     "DatasetInfo",
     "RawData",
     "Split",
+    "data_root",
     "dataset_info",
+    "describe_source",
+    "is_cached",
     "list_datasets",
     "load_dataset",
     "register_dataset",
 ]
 
-DEFAULT_ROOT = "~/.cache/nas/datasets"
 
 _INFOS: dict[str, DatasetInfo] = {
     "mnist5k": mnist5k.INFO,
@@ -93,6 +96,13 @@ def keeps_test_split(config: DataConfig) -> bool:
     return True
 
 
+def is_cached(name: str) -> bool:
+    """True for a dataset stored in the machine's dataset cache (decoded once per machine,
+    then opened by every trial); False for one read into memory by each process
+    (mnist5k and plug-in datasets)."""
+    return name != "mnist5k" and name not in REGISTERED
+
+
 def load_dataset(config: DataConfig, expected_input: Any = None) -> Dataset:
     """Reads, splits and checks a dataset against `expected_input` (``arch.input``) when given.
 
@@ -102,10 +112,10 @@ def load_dataset(config: DataConfig, expected_input: Any = None) -> Dataset:
     (``data.in_memory``).
     """
     info = dataset_info(config.name)
-    if config.name == "mnist5k" or config.name in REGISTERED:
+    if not is_cached(config.name):
         raw, entry, converted = _in_memory(config, expected_input)
     else:
-        entry = _cached(config, Path(config.root or DEFAULT_ROOT).expanduser(), expected_input)
+        entry = _cached(config, data_root(config), expected_input)
         check_corrupt(entry.meta, config.on_corrupt)
         raw, converted = _open_entry(entry, config), "mean" in entry.meta
     train, val, test = _splits(config, info, raw)

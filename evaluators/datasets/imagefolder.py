@@ -31,15 +31,8 @@ RESIZE_METHOD = "pil-bilinear-short-side-center-crop-draft"  # part of the cache
 
 def open_cached(root: Path, config: DataConfig, expected: Any) -> cache.CacheEntry:
     """The cache entry of the folder at `root` for this search, decoding it when missing."""
-    for part in ("train", "val"):
-        if not (root / part).is_dir():
-            raise SpaceError(
-                f"data: imagefolder needs {root / part}/ with one sub-folder per class; "
-                "set data.root to the folder that holds train/ and val/"
-            )
-    classes = sorted(p.name for p in (root / "train").iterdir() if p.is_dir())
+    classes, listings = list_folder(root, config)
     _check_classes(root, classes, expected)
-    listings = {part: _listing(root, part, classes, config) for part in ("train", "val")}
     parts = {part: (listing.files, listing.labels) for part, listing in listings.items()}
     target = _target(config, parts["train"][0], expected)
     resolution = target.size[0] if config.resize and expected is not None else None
@@ -78,6 +71,26 @@ def _check_classes(root: Path, classes: list[str], expected: Any) -> None:
             f"input.classes is {wanted}; set input.classes: {len(classes)}, or add the "
             "missing classes"
         )
+
+
+def list_folder(root: Path, config: DataConfig) -> tuple[list[str], dict[str, Listing]]:
+    """The class names and the train/val listings of the folder at `root` (absolute),
+    without decoding an image; a missing or empty folder is a SpaceError naming it."""
+    if not root.is_dir():
+        raise SpaceError(
+            f"data.root: {root} does not exist; imagefolder needs the folder that holds "
+            "train/ and val/ (a relative path in a space file is read from the file's folder)"
+        )
+    for part in ("train", "val"):
+        if not (root / part).is_dir():
+            raise SpaceError(
+                f"data: imagefolder needs {root / part}/ with one sub-folder per class; "
+                "set data.root to the folder that holds train/ and val/"
+            )
+    classes = sorted(p.name for p in (root / "train").iterdir() if p.is_dir())
+    if not classes:
+        raise SpaceError(f"data: {root / 'train'}/ has no class sub-folders")
+    return classes, {part: _listing(root, part, classes, config) for part in ("train", "val")}
 
 
 @dataclass

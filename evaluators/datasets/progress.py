@@ -1,7 +1,8 @@
 """A decoding progress line on stderr: n/N images, images per second, time left.
 
 On a terminal the line updates in place (at most 4 times a second); in a log file
-(a Ray worker's stderr, a batch job) one line is written every 10 seconds instead.
+(a Ray worker's stderr, a batch job, output redirected) a line is written when the
+decode starts, every 10 seconds, and when it ends.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ class Progress:
         self.live = self.stream.isatty()
         self.every = 0.25 if self.live else 10.0
         self.start = self.last = time.perf_counter()
+        if not self.live:  # a log shows at once that a long step has begun
+            print(f"{label}: {total:,} images, started", file=self.stream, flush=True)
 
     def advance(self, count: int) -> None:
         self.done += count

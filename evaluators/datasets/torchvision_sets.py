@@ -61,7 +61,7 @@ _IDX = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST"}  # name -> folder and
 
 def open_cached(name: str, root: Path, config: DataConfig, expected: Any) -> cache.CacheEntry:
     """The cache entry of dataset `name` at the search's shape, stored when missing."""
-    sources = _sources(name, root, config.download)
+    sources = source_files(name, root, config.download)
     channels, side = _NATIVE[name]
     target = plan_target(config, channels, (side, side), expected)
     key = {
@@ -77,7 +77,7 @@ def open_cached(name: str, root: Path, config: DataConfig, expected: Any) -> cac
     return cache.open_or_build(cache.cache_root(config.cache_dir), name, key, build)
 
 
-def _sources(name: str, root: Path, download: bool) -> list[Path]:
+def source_files(name: str, root: Path, download: bool) -> list[Path]:
     """The dataset's files under `root`, downloaded first when missing and allowed."""
     if name in _CIFAR:
         folder, train_files, test_files, _, _, tv_class = _CIFAR[name]

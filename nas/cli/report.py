@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -41,8 +42,21 @@ def run(args: argparse.Namespace) -> int:
         if verified:
             print(format_summary(verified))
     for path in plots:
-        note(f"wrote {path}")
+        note(f"wrote {path.absolute()}")
+    if not plots and not args.no_plots:
+        for path in _pictures(args.run_dir):
+            note(f"up to date (--redraw draws it again): {path.absolute()}")
     if args.snapshot:
         copied = write_snapshot(args.run_dir, args.snapshot)
         note(f"copied {len(copied)} files to {args.snapshot}")
     return 0
+
+
+def _pictures(run_dir: str) -> list[Path]:
+    """The run's page and plots already on disk (nothing was redrawn)."""
+    from nas.runs import format as rf
+
+    folder = Path(run_dir)
+    return [p for p in [folder / rf.REPORT_HTML] if p.is_file()] + sorted(
+        (folder / rf.PLOTS_DIR).glob("*.png")
+    )

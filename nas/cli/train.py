@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     from search_space import build_model, count_params, load_architecture
 
     arch = load_architecture(args.arch)
-    data, train = _configs(arch, args)
+    data, train = _configs(arch, args, _source(args.arch))
     dataset = load_dataset(data, arch.input)  # a wrong dataset fails here, in one line
     torch.manual_seed(train.seed)  # the same initial weights for the same seed
     model = build_model(arch)
@@ -95,14 +95,26 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _configs(arch: Any, args: argparse.Namespace) -> tuple[Any, Any]:
+def _source(arch: str) -> str:
+    from search_space.loader import resolve
+
+    return str(resolve(arch))
+
+
+def _configs(arch: Any, args: argparse.Namespace, source: str) -> tuple[Any, Any]:
+    """The file's data: and train: sections (its relative paths read from its folder,
+    as a search reads them) with the flags applied."""
     from evaluators.config import DataConfig, TrainConfig
     from nas.engine.overrides import check_run_setting
+    from nas.engine.space_paths import resolve_file_paths
     from search_space.errors import SpaceError
 
+    run_config, notes = resolve_file_paths(arch.run_config, source)
+    for remark in notes:
+        print(f"nas train: {remark}", file=sys.stderr)
     sections = {
-        "data": dict(arch.run_config.get("data") or {}),
-        "train": dict(arch.run_config.get("train") or {}),
+        "data": dict(run_config.get("data") or {}),
+        "train": dict(run_config.get("train") or {}),
     }
     problems = []  # every bad flag at once, each under its own name
     for attribute, (section, key) in _OVERRIDES.items():

@@ -19,6 +19,7 @@ from evaluators.config import DataConfig, TrainConfig
 from evaluators.train_choices import split_train
 from nas.engine.constraints import merge, parse_constraints
 from nas.engine.settings import SearchConfig, validate_run_config
+from nas.engine.space_paths import resolve_file_paths, resolve_flag_paths
 from nas.runs.storage_url import redact_url
 from search_space.errors import SpaceError
 
@@ -109,14 +110,15 @@ def _start(
     space = load_space(source)
     validate_run_config(space.run_config, space.source)
     document = read_yaml(resolve(source))
-    data, train, search, recipe = _sections(space.run_config, overrides)
+    run_config, notes = resolve_file_paths(space.run_config, space.source)
+    data, train, search, recipe = _sections(run_config, resolve_flag_paths(overrides))
     space = _with_recipe(space, train, recipe)
     if "seed_archs" not in (overrides.get("search") or {}):
         search = dataclasses.replace(search, seed_archs=_beside(search.seed_archs, space.source))
     output = search.output or _default_output(space.name)
     document = {**document, "plugins": list(space.plugins)} if space.plugins else document
     return ExperimentConfig(
-        space, _space_part(document), data, train, search, Path(output), recipe=recipe
+        space, _space_part(document), data, train, search, Path(output), recipe=recipe, notes=notes
     )
 
 
@@ -156,8 +158,13 @@ def _resume(
     space = load_space(config_path)
     if space_source is not None:
         _check_same_space(space_source, stored, config_path)
-    data, train, search, recipe = _sections(space.run_config, {})
-    new_data, new_train, new_search, new_recipe = _sections(space.run_config, overrides)
+    # Paths in config.yaml are absolute since they are resolved at the start; a run
+    # folder written before that reads its relative paths as resolve_file_paths says.
+    run_config, notes = resolve_file_paths(space.run_config, space.source)
+    data, train, search, recipe = _sections(run_config, {})
+    new_data, new_train, new_search, new_recipe = _sections(
+        run_config, resolve_flag_paths(overrides)
+    )
     if _same_storage(search.storage, new_search.storage):  # the password given back
         search = dataclasses.replace(search, storage=new_search.storage)
     changed = [
@@ -176,7 +183,6 @@ def _resume(
             f"--resume keeps the study as it was started; {', '.join(changed)} "
             f"differ from {config_path} (start a new --output to change them)"
         )
-    notes = []
     if new_search.seed_archs != search.seed_archs:
         notes.append("--seed-archs is ignored on --resume (seeds are enqueued at the start)")
     new_search = dataclasses.replace(new_search, seed_archs=search.seed_archs)

@@ -157,14 +157,33 @@ def check_run_folder(run_dir: Path, resume: bool) -> None:
         )
 
 
-def check_data(experiment: ExperimentConfig) -> None:
-    """Loads a few images now, so a wrong dataset is one line, not N failed trials."""
+def check_data(experiment: ExperimentConfig, stream: Any = None) -> None:
+    """Reads the data now, so a wrong dataset is one line, not N failed trials.
+
+    A dataset kept in the machine's dataset cache (imagefolder, CIFAR, MNIST) is decoded
+    here in full, with its progress line, under exactly the settings the trials use: the
+    trials on this machine then open that entry instead of decoding it silently inside
+    the first one, every image is checked before a trial starts, and no partial entry is
+    left in the cache. A dataset read into memory by each trial (mnist5k, plug-ins) is
+    probed on 64 images, since reading it all here would be repeated by every trial.
+    """
     import dataclasses
 
-    from evaluators.datasets import load_dataset
+    from evaluators.datasets import is_cached, load_dataset
 
-    probe = dataclasses.replace(experiment.data, limit=min(experiment.data.limit or 64, 64))
-    load_dataset(probe, experiment.space.input)
+    data = experiment.data
+    if not is_cached(data.name):
+        probe = dataclasses.replace(data, limit=min(data.limit or 64, 64))
+        load_dataset(probe, experiment.space.input)
+        return
+    # On disk: the driver only needs the cache entry built and checked, not the pixels.
+    loaded = load_dataset(dataclasses.replace(data, in_memory=False), experiment.space.input)
+    if not loaded.decoded:
+        print(
+            f"data: {data.name}, {len(loaded.train):,} training and {len(loaded.val):,} "
+            f"validation images, from the dataset cache {loaded.cache}",
+            file=stream or sys.stderr,
+        )
 
 
 def seed_params(experiment: ExperimentConfig) -> list[dict[str, Any]]:
