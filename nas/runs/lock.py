@@ -73,16 +73,38 @@ def _acquire(handle: int, run_dir: Path) -> None:
             f"({_holder(handle)}); wait for it to end or stop it, or pick another --output"
         ) from None
     holder = {"pid": os.getpid(), "host": socket.gethostname(), "since": _now()}
-    os.ftruncate(handle, 0)
-    os.pwrite(handle, json.dumps(holder).encode(), 0)
+    text = json.dumps(holder).encode()
+    # Write first, then cut to length: a reader never sees an empty file in between.
+    os.pwrite(handle, text, 0)
+    os.ftruncate(handle, len(text))
 
 
-def _holder(handle: int) -> str:
+def _holder(handle: int, patience_s: float = 2.0) -> str:
+    """The holder's name; a holder that has just taken the lock gets a moment to write it."""
+    deadline = time.monotonic() + patience_s
+    while True:
+        try:
+            holder = json.loads(os.pread(handle, 4096, 0) or b"{}")
+            if not _stale(holder):
+                return f"pid {holder['pid']} on {holder['host']}, since {holder['since']}"
+            raise ValueError("the name of an earlier holder")
+        except (ValueError, KeyError, TypeError, OSError):
+            if time.monotonic() >= deadline:
+                return "a process that has not yet written its name"
+            time.sleep(0.05)
+
+
+def _stale(holder: dict) -> bool:
+    """A name left by an earlier holder on this host whose process is gone."""
+    if holder["host"] != socket.gethostname():
+        return False
     try:
-        holder = json.loads(os.pread(handle, 4096, 0) or b"{}")
-        return f"pid {holder['pid']} on {holder['host']}, since {holder['since']}"
-    except (ValueError, KeyError, TypeError, OSError):
-        return "a process that has not yet written its name"
+        os.kill(int(holder["pid"]), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, ValueError, OverflowError):
+        return False
+    return False
 
 
 def read_holder(run_dir: Path) -> dict | None:

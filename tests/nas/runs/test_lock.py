@@ -117,3 +117,36 @@ def test_the_lock_is_checked_before_anything_else(nas, write_space, tmp_path, re
         len(lines) == 1 and f"another search is using this run folder (pid {holder.pid}" in lines[0]
     )
     assert sorted(p.name for p in run.iterdir()) == [LOCK_FILE]
+
+
+def test_a_holder_that_has_not_written_its_name_yet_is_given_a_moment(tmp_path):
+    """The refused search reads the name the new holder writes a moment after its flock,
+    not the empty file or the name of an earlier holder that has since died."""
+    import fcntl
+    import threading
+
+    run = tmp_path / "r"
+    run.mkdir()
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        text=True,
+        capture_output=True,
+        check=True,
+    )
+    earlier = {"pid": int(dead.stdout), "host": socket.gethostname(), "since": "earlier"}
+    (run / LOCK_FILE).write_text(json.dumps(earlier))
+    handle = os.open(run / LOCK_FILE, os.O_RDWR)
+    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    now = {"pid": os.getpid(), "host": socket.gethostname(), "since": "now"}
+    text = json.dumps(now).encode()
+    writer = threading.Timer(
+        0.4, lambda: (os.pwrite(handle, text, 0), os.ftruncate(handle, len(text)))
+    )
+    writer.start()
+    try:
+        with pytest.raises(SpaceError) as refused, run_lock(run):
+            pass
+    finally:
+        writer.join()
+        os.close(handle)
+    assert f"pid {os.getpid()} on {socket.gethostname()}, since now" in str(refused.value)
