@@ -64,6 +64,10 @@ class DataConfig:
     # An unreadable image (corrupt, truncated, a decompression bomb) or damaged batch
     # file: "error" refuses the dataset, naming the files; "skip" trains without them.
     on_corrupt: Literal["error", "skip"] = "error"
+    # Which annotation is the class, for a dataset that has several (elpv: "defect", the
+    # four defect probabilities; "defective", probability >= 0.5; "cell_type", mono or
+    # poly); None is the dataset's default.
+    labels: str | None = None
 
     def check(self, path: str) -> list[str]:
         problems = []

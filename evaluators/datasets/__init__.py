@@ -1,4 +1,5 @@
-"""Datasets by name: mnist5k (the offline default), mnist, fashion_mnist, cifar10/100, imagefolder.
+"""Datasets by name: mnist5k (the offline default), mnist, fashion_mnist, cifar10/100, elpv,
+imagefolder.
 
 ``load_dataset(config, expected_input)`` returns the train and validation splits
 (uint8 images, in memory or read from the machine's dataset cache, see ``cache.py``)
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from evaluators.config import DataConfig
-from evaluators.datasets import imagefolder, mnist5k, torchvision_sets
+from evaluators.datasets import elpv, imagefolder, mnist5k, torchvision_sets
 from evaluators.datasets.base import (
     Dataset,
     DatasetInfo,
@@ -56,6 +57,7 @@ __all__ = [
 _INFOS: dict[str, DatasetInfo] = {
     "mnist5k": mnist5k.INFO,
     **torchvision_sets.INFOS,
+    "elpv": elpv.INFO,
     # Statistics are measured on the training images at load time.
     "imagefolder": DatasetInfo("imagefolder", (), (), "natural", 0.0),
 }
@@ -88,10 +90,9 @@ def keeps_test_split(config: DataConfig) -> bool:
         return False
     if config.name == "imagefolder" or config.validation == "test":
         return bool(config.test_fraction)
-    if config.name == "mnist5k":
-        share = (
-            config.test_fraction if config.test_fraction is not None else mnist5k.INFO.test_fraction
-        )
+    if config.name in ("mnist5k", "elpv"):
+        default = dataset_info(config.name).test_fraction
+        share = config.test_fraction if config.test_fraction is not None else default
         return share > 0
     return True
 
@@ -112,6 +113,11 @@ def load_dataset(config: DataConfig, expected_input: Any = None) -> Dataset:
     (``data.in_memory``).
     """
     info = dataset_info(config.name)
+    if config.labels is not None and config.name not in ("elpv", *REGISTERED):
+        raise SpaceError(
+            f"data.labels: {config.name} has one set of labels; remove data.labels "
+            "(elpv and plug-in datasets read it)"
+        )
     if not is_cached(config.name):
         raw, entry, converted = _in_memory(config, expected_input)
     else:
@@ -141,6 +147,8 @@ def load_dataset(config: DataConfig, expected_input: Any = None) -> Dataset:
 def _cached(config: DataConfig, root: Path, expected: Any) -> CacheEntry:
     if config.name == "imagefolder":
         return imagefolder.open_cached(root, config, expected)
+    if config.name == "elpv":
+        return elpv.open_cached(config, expected)
     return torchvision_sets.open_cached(config.name, root, config, expected)
 
 
@@ -149,6 +157,8 @@ def _open_entry(entry: CacheEntry, config: DataConfig) -> RawData:
     if in_memory is None:
         in_memory = cache_bytes(entry.path) <= IN_MEMORY_BYTES
     meta = entry.meta
+    if config.name == "elpv":  # one split, its labels the groups the chosen class comes from
+        return elpv.relabel(open_split(entry.path, "train", in_memory), config)
     classes = len(meta["classes"]) if isinstance(meta["classes"], list) else meta["classes"]
     return RawData(
         train=open_split(entry.path, "train", in_memory),
@@ -170,7 +180,8 @@ def _in_memory(config: DataConfig, expected: Any) -> tuple[RawData, None, bool]:
     test = (
         None if raw.test is None else Split(adapt_images(raw.test.images, target), raw.test.labels)
     )
-    return RawData(train=train, test=test, classes=raw.classes), None, target.converted
+    adapted = RawData(train=train, test=test, classes=raw.classes, strata=raw.strata)
+    return adapted, None, target.converted
 
 
 def _checked(raw: Any, name: str) -> RawData:
@@ -214,7 +225,7 @@ def _splits(
         train, val, _ = seeded_split(raw.train, fraction, config.split_seed, config.limit)
         return train, val, (None if config.test_fraction == 0 else _limited(raw.test, config))
     share = config.test_fraction if config.test_fraction is not None else info.test_fraction
-    return seeded_split(raw.train, fraction, config.split_seed, config.limit, share)
+    return seeded_split(raw.train, fraction, config.split_seed, config.limit, share, raw.strata)
 
 
 def _carve(split: Split, fraction: float, config: DataConfig) -> tuple[Split, Split | None]:

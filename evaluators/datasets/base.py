@@ -58,6 +58,9 @@ class RawData:
     train: Split
     test: Split | None
     classes: int
+    # A group per training image (int64 (N,)); when given, the validation and test shares
+    # are drawn within each group (a stratified split), so every group keeps its share.
+    strata: torch.Tensor | None = None
 
 
 @dataclass(frozen=True)
@@ -125,13 +128,22 @@ class Dataset:
 
 
 def seeded_split(
-    data: Split, val_fraction: float, seed: int, limit: int | None, test_fraction: float = 0.0
+    data: Split,
+    val_fraction: float,
+    seed: int,
+    limit: int | None,
+    test_fraction: float = 0.0,
+    strata: torch.Tensor | None = None,
 ) -> tuple[Split, Split, Split | None]:
     """Disjoint (train, val, test) from one seeded permutation; `limit` caps the pool first.
 
     Validation takes the permutation's first share, test the next, train the rest: the
     validation images are the same with or without a test split (only train shrinks).
+    With `strata` (a group per image) the shares are taken within each group instead
+    (``stratified_order``), so a rare class keeps its share in every split.
     """
+    if strata is not None:
+        return _stratified(data, val_fraction, seed, limit, test_fraction, strata)
     order = seeded_order(len(data), seed, limit)
     n_val = max(1, round(len(order) * val_fraction))
     n_test = round(len(order) * test_fraction) if test_fraction > 0 else 0
@@ -142,6 +154,47 @@ def seeded_split(
         )
     test = data.take(order[n_val : n_val + n_test]) if n_test else None
     return data.take(order[n_val + n_test :]), data.take(order[:n_val]), test
+
+
+def _stratified(
+    data: Split,
+    val_fraction: float,
+    seed: int,
+    limit: int | None,
+    test_fraction: float,
+    strata: torch.Tensor,
+) -> tuple[Split, Split, Split | None]:
+    pool = seeded_order(len(data), seed, limit)
+    parts = stratified_order(strata[pool], (val_fraction, test_fraction), seed)
+    val, test, train = (pool[part].sort().values for part in parts)
+    if len(val) == 0 or len(train) == 0:
+        raise SpaceError(
+            f"data.val_fraction: {val_fraction} (and test_fraction {test_fraction}) of "
+            f"{len(pool)} images leaves a split empty; change them or raise data.limit"
+        )
+    return data.take(train), data.take(val), (data.take(test) if len(test) else None)
+
+
+def stratified_order(
+    strata: torch.Tensor, fractions: tuple[float, ...], seed: int
+) -> list[torch.Tensor]:
+    """Positions 0..N-1 cut into len(fractions) + 1 disjoint parts, sorted, each taking
+    round(n * fraction) of the n members of every stratum (the last part takes the rest).
+
+    Each stratum is shuffled by its own seeded permutation, so the parts are the same for
+    a given seed however the other strata are made up.
+    """
+    parts: list[list[torch.Tensor]] = [[] for _ in range(len(fractions) + 1)]
+    for group in torch.unique(strata).tolist():
+        members = (strata == group).nonzero().flatten()
+        members = members[seeded_order(len(members), seed * 1_000_003 + group)]
+        start = 0
+        for index, fraction in enumerate(fractions):
+            count = round(len(members) * fraction)
+            parts[index].append(members[start : start + count])
+            start += count
+        parts[-1].append(members[start:])
+    return [torch.cat(part).sort().values for part in parts]
 
 
 def seeded_order(size: int, seed: int, limit: int | None = None) -> torch.Tensor:

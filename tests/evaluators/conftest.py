@@ -78,6 +78,28 @@ def write_imagefolder(
     return root
 
 
+ELPV_PROBABILITIES = ("0.0", "0.3333333333333333", "0.6666666666666666", "1.0")
+
+
+def write_elpv(folder: Path, per_group: int = 10) -> Path:
+    """The elpv-dataset package's data/ folder: labels.csv ("images/cellNNNN.png",
+    probability, mono|poly, space-padded as in the package) and images/*.png, 8-bit gray
+    300x300. Image i is filled with the value i (so a test can tell which image it holds),
+    and its row is in group (i // 2) % 8: probability index = group // 2, type = group % 2."""
+    from PIL import Image
+
+    (folder / "images").mkdir(parents=True)
+    lines = []
+    for i in range(8 * per_group):
+        group = (i // 2) % 8
+        probability, cell_type = ELPV_PROBABILITIES[group // 2], ("mono", "poly")[group % 2]
+        name = f"images/cell{i + 1:04d}.png"
+        Image.fromarray(np.full((300, 300), i, dtype=np.uint8), mode="L").save(folder / name)
+        lines.append(f"{name}  {probability:<20}{cell_type}")
+    (folder / "labels.csv").write_text("\n".join(lines) + "\n")
+    return folder
+
+
 @pytest.fixture(autouse=True)
 def _private_dataset_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch) -> Path:
     """Each test decodes into its own cache folder, never the user's ~/.cache/nas-vision."""

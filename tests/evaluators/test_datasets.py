@@ -21,7 +21,7 @@ RGB32 = InputSpec(3, 32, 10)
 
 def test_the_registry_lists_every_dataset() -> None:
     assert list_datasets() == [
-        "cifar10", "cifar100", "fashion_mnist", "imagefolder", "mnist", "mnist5k"
+        "cifar10", "cifar100", "elpv", "fashion_mnist", "imagefolder", "mnist", "mnist5k"
     ]  # fmt: skip
 
 
