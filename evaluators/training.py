@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from evaluators.class_metrics import CLASS_METRICS, class_scores, confusion_counts
 from evaluators.config import DataConfig, TrainConfig
 from evaluators.datasets import Dataset, Split, load_dataset
 from evaluators.datasets.augment import augment
@@ -47,10 +48,13 @@ def train_and_evaluate(
     `data` is a config (the dataset is loaded and checked against `expected_input`,
     an ``arch.input``) or an already loaded ``Dataset``. `seed` overrides
     ``train.seed``. ``on_epoch(epoch, metrics)`` receives ``accuracy``, ``loss``,
-    ``train_loss``, ``lr`` and ``seconds`` after each epoch and may raise to stop the
-    run (early stopping). A non-finite loss raises ``TrainingFailed``.
+    ``balanced_accuracy``, ``macro_f1``, ``train_loss``, ``lr`` and ``seconds`` after
+    each epoch and may raise to stop the run (early stopping). A non-finite loss raises
+    ``TrainingFailed``.
 
-    Returns ``accuracy``, ``loss``, ``best_accuracy``, ``train_loss``,
+    Returns ``accuracy``, ``loss``, ``balanced_accuracy``, ``macro_f1`` and
+    ``confusion`` (the last epoch's validation confusion matrix, rows the true class,
+    see evaluators/class_metrics.py), ``best_accuracy``, ``train_loss``,
     ``train_seconds`` (training steps only, wall clock), ``train_cpu_seconds`` (the
     same, CPU time of this process: steadier on a shared machine), ``eval_seconds``,
     ``images_per_second`` (training, wall clock), ``epochs``, ``steps``,
@@ -66,11 +70,13 @@ def train_and_evaluate(
     fork_devices = [plan.device] if plan.device.type == "cuda" else []
     with torch.random.fork_rng(devices=fork_devices), plan.tuned():
         torch.manual_seed(seed)
-        history, seconds = _fit(model, dataset, train, plan, seed, on_epoch)
+        history, seconds, confusion = _fit(model, dataset, train, plan, seed, on_epoch)
     last = history[-1]
     return {
         "accuracy": last["accuracy"],
         "loss": last["loss"],
+        **{name: last[name] for name in CLASS_METRICS},
+        "confusion": confusion,
         "best_accuracy": max(h["accuracy"] for h in history),
         "train_loss": last["train_loss"],
         "train_seconds": seconds["train"],
@@ -95,7 +101,8 @@ def _fit(
     plan: DevicePlan,
     seed: int,
     on_epoch: EpochCallback | None,
-) -> tuple[list[dict[str, float]], dict[str, float]]:
+) -> tuple[list[dict[str, float]], dict[str, float], list[list[int]]]:
+    """(per-epoch metrics, totals, the last epoch's validation confusion matrix)."""
     trainer = _Trainer(model, dataset, train, plan, seed)
     eval_batch = train.eval_batch_size or 2 * train.batch_size
     history: list[dict[str, float]] = []
@@ -107,14 +114,16 @@ def _fit(
         totals["train"] += time.perf_counter() - start
         totals["train_cpu"] += time.process_time() - cpu_start
         eval_start = time.perf_counter()
-        accuracy, val_loss = evaluate(trainer.scored, dataset, plan, eval_batch)
+        scores = score_validation(trainer.scored, dataset, plan, eval_batch)
         totals["eval"] += time.perf_counter() - eval_start
-        if not math.isfinite(val_loss):
-            raise TrainingFailed(f"non-finite validation loss ({val_loss}) after epoch {epoch}")
+        if not math.isfinite(scores["loss"]):
+            raise TrainingFailed(
+                f"non-finite validation loss ({scores['loss']}) after epoch {epoch}"
+            )
+        confusion = scores.pop("confusion")
         metrics = {
             "epoch": float(epoch),
-            "accuracy": accuracy,
-            "loss": val_loss,
+            **scores,
             "train_loss": train_loss,
             "lr": trainer.lr,
             "seconds": time.perf_counter() - start,
@@ -124,7 +133,7 @@ def _fit(
             on_epoch(epoch, dict(metrics))
     totals.update(steps=trainer.steps, images=trainer.images)
     trainer.finish()
-    return history, totals
+    return history, totals, confusion
 
 
 class _Trainer:
@@ -177,13 +186,24 @@ class _Trainer:
         return loss
 
 
-@torch.inference_mode()
 def evaluate(
     model: nn.Module, dataset: Dataset, plan: DevicePlan, batch_size: int
 ) -> tuple[float, float]:
     """Top-1 accuracy in [0, 1] and mean cross-entropy on the validation split (eval mode)."""
+    scores = score_validation(model, dataset, plan, batch_size)
+    return scores["accuracy"], scores["loss"]
+
+
+@torch.inference_mode()
+def score_validation(
+    model: nn.Module, dataset: Dataset, plan: DevicePlan, batch_size: int
+) -> dict[str, Any]:
+    """One pass over the validation split (eval mode): ``accuracy``, ``loss`` (mean
+    cross-entropy), ``balanced_accuracy``, ``macro_f1`` and ``confusion`` (rows: true
+    class, columns: predicted; see evaluators/class_metrics.py), all from the same
+    predictions."""
     model.eval()
-    correct, total_loss = 0, 0.0
+    total_loss, confusion = 0.0, None
     normalize = _Normalizer(dataset, plan)
     pin = plan.device.type == "cuda"
     for images, labels in dataset.val_batches(batch_size, pin_memory=pin):  # read ahead
@@ -192,8 +212,16 @@ def evaluate(
         with plan.autocast():
             logits = model(images).float()
         total_loss += F.cross_entropy(logits, labels, reduction="sum").item()
-        correct += (logits.argmax(dim=1) == labels).sum().item()
-    return correct / len(dataset.val), total_loss / len(dataset.val)
+        classes = max(dataset.classes, logits.shape[1])
+        counts = confusion_counts(labels, logits.argmax(dim=1), classes)
+        confusion = counts if confusion is None else confusion + counts
+    assert confusion is not None, "the validation split is never empty"
+    return {
+        "accuracy": float(confusion.trace()) / len(dataset.val),
+        "loss": total_loss / len(dataset.val),
+        **class_scores(confusion),
+        "confusion": confusion.tolist(),
+    }
 
 
 @torch.inference_mode()

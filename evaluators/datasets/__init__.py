@@ -44,6 +44,7 @@ __all__ = [
     "DatasetInfo",
     "RawData",
     "Split",
+    "class_names",
     "data_root",
     "dataset_info",
     "describe_source",
@@ -81,6 +82,14 @@ def dataset_info(name: str) -> DatasetInfo:
             f"choose {one_of(list_datasets())}"
         )
     return _INFOS[name]
+
+
+def class_names(config: DataConfig) -> list[str] | None:
+    """The class names of a dataset whose labels have names known without reading it
+    (elpv's label choices); None otherwise (the classes are their indices)."""
+    if config.name == "elpv":
+        return list(elpv.label_names(config))
+    return None
 
 
 def keeps_test_split(config: DataConfig) -> bool:

@@ -142,6 +142,7 @@ def _progress(epochs: int):
     def on_epoch(epoch: int, metrics: dict[str, float]) -> None:
         note(
             f"epoch {epoch}/{epochs}: val accuracy {metrics['accuracy']:.4f}, "
+            f"balanced {metrics['balanced_accuracy']:.4f}, "
             f"val loss {metrics['loss']:.4f}, train loss {metrics['train_loss']:.4f} "
             f"({metrics['seconds']:.1f} s)"
         )
@@ -152,6 +153,9 @@ def _progress(epochs: int):
 def _report(arch: Any, data: Any, train: Any, counts: dict, result: dict) -> dict[str, Any]:
     keys = (
         "accuracy",
+        "balanced_accuracy",
+        "macro_f1",
+        "confusion",
         "loss",
         "best_accuracy",
         "train_loss",
@@ -190,6 +194,11 @@ def _save(model: Any, path: str) -> None:
 def _print_summary(report: dict[str, Any]) -> None:
     print(f"{report['name']}: {report['summary']}")
     print(f"  val accuracy  {report['accuracy']:.4f}  (best {report['best_accuracy']:.4f})")
+    print(
+        f"  balanced      {report['balanced_accuracy']:.4f}  "
+        f"(macro F1 {report['macro_f1']:.4f}; confusion rows = true class: "
+        f"{report['confusion']})"
+    )
     print(f"  val loss      {report['loss']:.4f}")
     print(
         f"  train time    {report['train_seconds']:.1f} s over {report['epochs']} epochs, "

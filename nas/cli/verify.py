@@ -62,9 +62,11 @@ def run(args: argparse.Namespace) -> int:
     from nas.runs.verification import format_summary
 
     def on_seed(row: dict) -> None:
+        balanced = row.get("balanced_accuracy")
+        extra = "" if balanced is None else f", balanced accuracy {balanced:.4f}"
         note(
-            f"trial {row['trial']} seed {row['seed']}: accuracy {row['accuracy']:.4f} "
-            f"({row['seconds']:.1f} s)"
+            f"trial {row['trial']} seed {row['seed']}: accuracy {row['accuracy']:.4f}"
+            f"{extra} ({row['seconds']:.1f} s)"
         )
 
     problems: list[str] = []

@@ -23,6 +23,10 @@ COUNTED, TRAINED, MEASURED, PROXY = "counted", "trained", "measured", "proxy"
 USER = "user"  # a plug-in's function, module:function.key
 METRICS: dict[str, tuple[str, str]] = {
     "accuracy": (MAXIMIZE, TRAINED),  # top-1 on the held-out validation split, in [0, 1]
+    # Mean recall over classes and mean per-class F1, from the same validation pass as
+    # accuracy (evaluators/class_metrics.py): the scores for imbalanced classes.
+    "balanced_accuracy": (MAXIMIZE, TRAINED),
+    "macro_f1": (MAXIMIZE, TRAINED),
     "loss": (MINIMIZE, TRAINED),  # validation cross-entropy
     "flops": (MINIMIZE, COUNTED),  # one fused multiply-add = 1 FLOP
     "params": (MINIMIZE, COUNTED),
@@ -145,8 +149,9 @@ def to_text(objectives: Sequence[Objective]) -> str:
 
 
 def worst_value(objective: Objective) -> float:
-    """Accuracy's floor is 0; any other metric is unbounded."""
-    if objective.name == "accuracy" and objective.direction == MAXIMIZE:
+    """The floor of accuracy and the class scores is 0; any other metric is unbounded."""
+    bounded = ("accuracy", "balanced_accuracy", "macro_f1")
+    if objective.name in bounded and objective.direction == MAXIMIZE:
         return 0.0
     return float("-inf") if objective.direction == MAXIMIZE else float("inf")
 

@@ -97,9 +97,18 @@ def _evaluate(
         metrics.update(
             {
                 k: trained[k]
-                for k in ("accuracy", "loss", "best_accuracy", "train_loss", "images_per_second")
+                for k in (
+                    "accuracy",
+                    "loss",
+                    "balanced_accuracy",
+                    "macro_f1",
+                    "best_accuracy",
+                    "train_loss",
+                    "images_per_second",
+                )
             }
         )
+        metrics["confusion"] = trained["confusion"]  # metrics.json and the model card
         metrics["val_images"] = trained["val_images"]  # the binomial noise rests on it
     if config["latency"]:
         from evaluators.latency import measure_latency

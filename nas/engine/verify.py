@@ -25,7 +25,9 @@ from nas.runs.verification import read_rows, summarise, write_rows, write_summar
 from search_space.errors import SpaceError
 
 MAX_SEEDS = 1000  # more retrainings of each member than anyone can wait for
-MEASURED = ("accuracy", "loss", "flops", "params")  # what a retraining gives, per seed
+# What a retraining gives, per seed.
+MEASURED = ("accuracy", "balanced_accuracy", "macro_f1", "loss", "flops", "params")
+SCORED = ("accuracy", "balanced_accuracy", "macro_f1")  # a run must have one as objective
 TESTED = ("test_accuracy", "test_images", "test_correct")  # on the held-out test split
 _DATASETS: dict[str, Any] = {}  # one loaded dataset per process (Ray workers are reused)
 
@@ -73,8 +75,11 @@ def verify_run(
     if need_test:
         _require_test_split(run.path, config.get("data"))
     objectives = [o.name for o in results.objectives if o.name in MEASURED]
-    if "accuracy" not in objectives:
-        raise SpaceError(f"{run.path}: verify retrains for accuracy, which the run did not score")
+    if not set(SCORED) & set(objectives):
+        raise SpaceError(
+            f"{run.path}: verify retrains for accuracy (or balanced_accuracy, macro_f1), "
+            "which the run did not score"
+        )
     if members is None:
         members = select_trials(results, picks or ["pareto"])
     jobs, problems = _jobs(run.path, study, config, members, seeds, epochs)
@@ -308,8 +313,7 @@ def train_member(job: dict[str, Any]) -> dict[str, Any]:
         "trial": job["trial"],
         "seed": train.seed,
         "epochs": train.epochs,
-        "accuracy": result["accuracy"],
-        "loss": result["loss"],
+        **{name: result[name] for name in (*SCORED, "loss")},
         **counts,
         **_test_scores(model, dataset, train),
         "seconds": time.perf_counter() - started,

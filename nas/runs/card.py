@@ -47,6 +47,33 @@ def versions() -> dict[str, str | None]:
     return found
 
 
+def _class_rows(metrics: dict[str, Any]) -> list[str]:
+    names = {"balanced_accuracy": "balanced accuracy", "macro_f1": "macro F1"}
+    return [
+        f"| {label} | {100 * metrics[key]:.2f}% on the same images |"
+        for key, label in names.items()
+        if metrics.get(key) is not None
+    ]
+
+
+def confusion_lines(confusion: list[list[int]] | None, names: list[str] | None) -> list[str]:
+    """A Markdown confusion matrix (rows: true class, columns: predicted), after a blank
+    line; nothing without one."""
+    if not confusion:
+        return []
+    labels = list(names or []) + [str(i) for i in range(len(names or []), len(confusion))]
+    lines = [
+        "",
+        "Confusion matrix on the validation split (rows: true class, columns: predicted):",
+        "",
+        "| true class | " + " | ".join(labels[: len(confusion)]) + " |",
+        "| --- |" + " ---: |" * len(confusion),
+    ]
+    for label, row in zip(labels, confusion):
+        lines.append(f"| {label} | " + " | ".join(str(int(v)) for v in row) + " |")
+    return lines
+
+
 def model_card(metrics: dict[str, Any], folder: Path) -> str:
     """README.md of an export folder."""
     checks = metrics["checks"]
@@ -64,6 +91,7 @@ def model_card(metrics: dict[str, Any], folder: Path) -> str:
         "| --- | --- |",
         f"| top-1 accuracy | {accuracy_text} on the {metrics['dataset']['split']} split of "
         f"{metrics['dataset']['name']} ({metrics['accuracy_source']}) |",
+        *_class_rows(metrics),
         f"| FLOPs | {human(metrics['flops'] or 0)} ({metrics['flop_convention']}) |",
         f"| parameters | {human(metrics['params'] or 0)} |",
     ]
@@ -90,6 +118,7 @@ def model_card(metrics: dict[str, Any], folder: Path) -> str:
         + (f", mean {preprocess['mean']}, std {preprocess['std']}." if preprocess else "."),
         "",
         f"Validation split: {metrics['dataset']['split_description']}.",
+        *confusion_lines(metrics.get("confusion"), metrics.get("class_names")),
     ]
     if onnx:
         diff = onnx.get("max_abs_diff")

@@ -266,17 +266,18 @@ class _Exporter:
     def _reload_accuracy(self, model: nn.Module, arch: Any) -> dict[str, Any]:
         """Accuracy of the reloaded model on the run's validation split, in fp32 on the CPU."""
         from evaluators.device import plan_device
-        from evaluators.training import evaluate
+        from evaluators.training import score_validation
 
         try:
             dataset = self._dataset(arch)
         except (SpaceError, OSError) as error:
             return {"reload_accuracy": None, "reload_accuracy_skipped": str(error)}
         plan = plan_device("cpu", amp=False, channels_last=False)
-        accuracy, loss = evaluate(model, dataset, plan, self.train.eval_batch_size or 256)
+        scores = score_validation(model, dataset, plan, self.train.eval_batch_size or 256)
         return {
-            "reload_accuracy": accuracy,
-            "reload_loss": loss,
+            "reload_accuracy": scores["accuracy"],
+            "reload_loss": scores["loss"],
+            "reload_confusion": scores["confusion"],
             "val_images": len(dataset.val),
             "preprocess": {
                 "input": "uint8 image / 255, then (x - mean) / std per channel",
@@ -296,8 +297,11 @@ class _Exporter:
         checks: dict[str, Any],
         digest: str,
     ) -> dict[str, Any]:
+        from evaluators.class_metrics import CLASS_METRICS
+        from evaluators.datasets import class_names
         from evaluators.flops import FLOP_CONVENTION
 
+        source = training or recorded
         accuracy = training["accuracy"] if training else recorded.get("accuracy")
         recipe = (
             training["recipe"]
@@ -315,6 +319,10 @@ class _Exporter:
             },
             "accuracy": accuracy,
             "accuracy_source": "retrained" if training else "search",
+            **{name: source.get(name) for name in CLASS_METRICS},
+            # rows: true class, columns: predicted, on the validation split
+            "confusion": source.get("confusion") or checks.get("reload_confusion"),
+            "class_names": class_names(self.data),
             "search_accuracy": recorded.get("accuracy"),
             "flops": recorded.get("flops"),
             "flop_convention": recorded.get("flop_convention", FLOP_CONVENTION),

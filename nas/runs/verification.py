@@ -23,6 +23,9 @@ from nas.runs.atomic import write_csv, write_json
 from nas.runs.intervals import CONFIDENCE, t_interval, welch_p
 
 COUNTED = ("flops", "params")  # the same for every seed: no interval to compare
+# Shown with intervals whenever every seed has them, compared only when an objective.
+CLASS_SCORES = ("accuracy", "balanced_accuracy", "macro_f1")
+PERCENT = CLASS_SCORES  # shown as percentages
 SIGNIFICANCE = 1 - CONFIDENCE
 
 
@@ -49,9 +52,10 @@ def summarise(
     """verify.json's document from verify.csv's rows."""
     members = []
     samples: dict[int, dict[str, list[float]]] = {}
+    shown = [*objectives, *(n for n in CLASS_SCORES if n not in objectives and _all(rows, n))]
     for trial in sorted({int(r["trial"]) for r in rows}):
         mine = [r for r in rows if int(r["trial"]) == trial]
-        samples[trial] = {name: [float(r[name]) for r in mine] for name in objectives}
+        samples[trial] = {name: [float(r[name]) for r in mine] for name in shown}
         members.append(
             {
                 "trial": trial,
@@ -70,6 +74,15 @@ def summarise(
         "members": members,
         "indistinguishable": _pairs(samples, [o for o in objectives if o not in COUNTED]),
     }
+
+
+def _all(rows: list[dict[str, Any]], name: str) -> bool:
+    """Whether every row has a number for `name` (rows of older runs lack the class scores)."""
+    import math
+
+    return bool(rows) and all(
+        isinstance(r.get(name), int | float) and math.isfinite(r[name]) for r in rows
+    )
 
 
 def _pairs(samples: dict[int, dict[str, list[float]]], compared: list[str]) -> list[dict]:
@@ -130,7 +143,7 @@ def format_summary(document: dict[str, Any]) -> str:
 def _cell(name: str, stats: dict[str, Any]) -> str:
     if name in COUNTED:
         return f"{name} {human(stats['mean'])}"
-    scale, unit = (100.0, "%") if name == "accuracy" else (1.0, "")
+    scale, unit = (100.0, "%") if name in PERCENT else (1.0, "")
     text = f"{name} {scale * stats['mean']:.2f}{unit} +/- {scale * stats['std']:.2f}"
     if stats["low"] is not None:
         text += f" [{scale * stats['low']:.2f}, {scale * stats['high']:.2f}]"

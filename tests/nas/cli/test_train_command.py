@@ -27,6 +27,10 @@ def test_json_output_is_one_document_with_the_scores(nas, write_space) -> None:
     # limit 400: 80 validation and 80 held-out test images (mnist5k's 20% each), 240 train
     assert report["train_images"] == 240 and report["seed"] == 2
     assert "epoch 1/1: val accuracy" in result.err
+    confusion = report["confusion"]  # rows: true class, from the same pass as accuracy
+    assert sum(map(sum, confusion)) == report["val_images"] == 80
+    assert sum(confusion[i][i] for i in range(10)) / 80 == pytest.approx(report["accuracy"])
+    assert 0 <= report["balanced_accuracy"] <= 1 and 0 <= report["macro_f1"] <= 1
 
 
 def test_human_output_goes_to_stdout_and_weights_can_be_saved(nas, write_space, tmp_path) -> None:
