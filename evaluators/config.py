@@ -126,6 +126,11 @@ class TrainConfig:
     augment: Literal["none", "randaugment", "trivialaugment"] = "none"
     # Probability that an image gets one random rectangle erased.
     random_erasing: float = 0.0
+    # Class weights of the loss: "balanced" weighs class k by N / (K * N_k) over the
+    # training images (scikit-learn's "balanced"), so a rare class counts as much as a
+    # common one; "none" weighs every image alike. Off by default: see the README's
+    # measurement on elpv before turning it on.
+    class_weights: Literal["none", "balanced"] = "none"
     # Max global gradient norm; 0 turns clipping off. Guards against early blow-ups.
     grad_clip: float = 1.0
     # "auto" picks CUDA when present, else CPU; or "cpu", "cuda", "cuda:1".

@@ -148,7 +148,8 @@ class _Trainer:
         warmup = round(min(train.warmup_epochs, train.epochs) * self.batches.per_epoch)
         total = train.epochs * self.batches.per_epoch
         self.schedule = WarmupCosine(self.optimizer, total, warmup)
-        self.criterion = nn.CrossEntropyLoss(label_smoothing=train.label_smoothing)
+        self.weight = class_weights(dataset, train.class_weights, plan.device)
+        self.label_smoothing = train.label_smoothing
         self.parameters = [p for p in model.parameters() if p.requires_grad]
         self.steps, self.images, self.lr = 0, 0, train.lr
         self.average = WeightAverage(model, train.ema) if train.ema > 0 else None
@@ -173,9 +174,15 @@ class _Trainer:
             self.steps, self.images = self.steps + 1, self.images + len(labels)
         return losses.finish()
 
+    def _loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        weight = self.weight
+        if weight is not None and len(weight) < logits.shape[1]:  # outputs no label reaches
+            weight = F.pad(weight, (0, logits.shape[1] - len(weight)))
+        return F.cross_entropy(logits, labels, weight=weight, label_smoothing=self.label_smoothing)
+
     def _step(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         with self.plan.autocast():
-            loss = self.criterion(self.model(images), labels)
+            loss = self._loss(self.model(images), labels)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if self.grad_clip > 0:
@@ -192,6 +199,20 @@ def evaluate(
     """Top-1 accuracy in [0, 1] and mean cross-entropy on the validation split (eval mode)."""
     scores = score_validation(model, dataset, plan, batch_size)
     return scores["accuracy"], scores["loss"]
+
+
+def class_weights(
+    dataset: Dataset, mode: str, device: torch.device | None = None
+) -> torch.Tensor | None:
+    """The loss's per-class weights: None for "none"; for "balanced", N / (K * N_k) over
+    the training labels (a class without training images weighs 0)."""
+    if mode == "none":
+        return None
+    counts = torch.bincount(dataset.train.labels, minlength=dataset.classes).double()
+    present = counts > 0
+    weights = torch.zeros_like(counts)
+    weights[present] = counts.sum() / (int(present.sum()) * counts[present])
+    return weights.float().to(device)
 
 
 @torch.inference_mode()
