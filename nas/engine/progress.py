@@ -163,6 +163,8 @@ class Progress:
         words = [f"trial {number:>3} {state:<13}"]
         if metrics.get("accuracy") is not None:
             words.append(f"acc {metrics['accuracy']:.3f}")
+        if metrics.get("balanced_accuracy") is not None:
+            words.append(f"balanced {metrics['balanced_accuracy']:.3f}")
         for key in ("flops", "params"):
             if metrics.get(key) is not None:
                 words.append(f"{key} {human(metrics[key])}")
