@@ -1,10 +1,12 @@
 """The elpv case study: conv, attention or hybrid for solar-cell defect inspection, end to end.
 
-Runs, with the `nas` command a user would type (each step skipped when its output is
-already in the run folder, so a killed study resumes and the table can be rebuilt from
-the folder alone with --table-only):
+Runs, with the `nas` commands a user would type, four steps that each pick up what the
+run folder already holds (the search resumes, verify trains only the missing seeds), so
+a killed study goes on where it stopped and the table can be rebuilt from the folder
+alone with --table-only:
 
-1. ``nas search elpv --seed-archs benchmarks/elpv_baselines/*.yaml``: the four baselines
+1. ``nas search elpv --seed-archs benchmarks/elpv_baselines/*.yaml`` (``--resume`` on a
+   folder that has one, which also extends it to ``--trials``): the four baselines
    (ResNet-18, MobileNetV3, ConvNeXt-Atto, ViT-Ti rescaled to the space) are the first
    trials, trained with the same recipe on the same split as every searched candidate;
 2. ``nas analyze RUN --by family --budget flops<=B ...``: which family wins per budget;
@@ -18,7 +20,7 @@ balanced accuracy and verified mean [95% interval], and for each baseline whethe
 verified front member at equal or lower FLOPs beats it beyond the intervals.
 
     python benchmarks/elpv_case_study.py --output results/elpv_study            # full size
-    python benchmarks/elpv_case_study.py --output RUN --trials 10 --epochs 3 --seeds 2
+    python benchmarks/elpv_case_study.py --output RUN --trials 24 --epochs 4 --seeds 2
     python benchmarks/elpv_case_study.py --output RUN --table-only
 
 Full size (40 trials of 6 epochs, 3 seeds) is the README's command and needs about 1.5
@@ -59,6 +61,8 @@ def run_study(run: Path, trials: int, epochs: int | None, seeds: int) -> dict[st
         flags = ["--trials", str(trials), "--output", str(run), "--seed-archs"]
         flags += [str(p) for p in BASELINES]
         nas("search", "elpv", *flags, *(["--epochs", str(epochs)] if epochs else []))
+    else:  # finishes a killed search, or extends it to `trials` (its recipe is kept)
+        nas("search", "--resume", "--output", str(run), "--trials", str(trials))
     seconds["search"] = time.perf_counter() - start
     start = time.perf_counter()
     budgets = [flag for budget in BUDGETS for flag in ("--budget", budget)]
