@@ -9,9 +9,10 @@ alone with --table-only:
    folder that has one, which also extends it to ``--trials``): the four baselines
    (ResNet-18, MobileNetV3, ConvNeXt-Atto, ViT-Ti rescaled to the space) are the first
    trials, trained with the same recipe on the same split as every searched candidate;
-2. ``nas analyze RUN --by family --budget flops<=B ...``: which family wins per budget;
-3. ``nas verify RUN --seeds S --pick pareto <baselines>``: front and baselines retrained
+2. ``nas verify RUN --seeds S --pick pareto <baselines>``: front and baselines retrained
    with S fresh seeds, 95% t-intervals of balanced accuracy;
+3. ``nas analyze RUN --by family --budget flops<=B ...``: which family wins per budget,
+   with the seed noise that verify measured;
 4. ``nas report RUN``: RUN/report.html; and RUN/plots/front_baselines.png, the front
    with the baselines marked.
 
@@ -54,7 +55,7 @@ def nas(*args: str) -> str:
 
 
 def run_study(run: Path, trials: int, epochs: int | None, seeds: int) -> dict[str, float]:
-    """The four commands, each only when its output is missing; seconds per step."""
+    """The four commands, each picking up what the folder holds; seconds per step."""
     seconds: dict[str, float] = {}
     start = time.perf_counter()
     if not (run / "run.json").is_file():
@@ -65,15 +66,15 @@ def run_study(run: Path, trials: int, epochs: int | None, seeds: int) -> dict[st
         nas("search", "--resume", "--output", str(run), "--trials", str(trials))
     seconds["search"] = time.perf_counter() - start
     start = time.perf_counter()
+    baselines = [str(n) for n in baseline_trials(run).values()]
+    nas("verify", str(run), "--seeds", str(seeds), "--pick", "pareto", *baselines, "--json")
+    seconds["verify"] = time.perf_counter() - start
+    start = time.perf_counter()
     budgets = [flag for budget in BUDGETS for flag in ("--budget", budget)]
     (run / "analysis_by_family.json").write_text(
         nas("analyze", str(run), "--by", "family", *budgets, "--json")
     )
     seconds["analyze"] = time.perf_counter() - start
-    start = time.perf_counter()
-    baselines = [str(n) for n in baseline_trials(run).values()]
-    nas("verify", str(run), "--seeds", str(seeds), "--pick", "pareto", *baselines, "--json")
-    seconds["verify"] = time.perf_counter() - start
     start = time.perf_counter()
     nas("report", str(run))
     seconds["report"] = time.perf_counter() - start
@@ -209,7 +210,7 @@ def _winner_lines(run: Path) -> None:
     document = json.loads(path.read_text())
     for grouping in document.get("groupings") or []:
         for winner in grouping.get("winners", []):
-            print(f"by {grouping['key']}, {winner['budget']}: {winner['sentence']}")
+            print(f"by {grouping['key']}: {winner['sentence']}")
 
 
 def plot_front(run: Path, rows: list[dict]) -> Path:
@@ -227,18 +228,18 @@ def plot_front(run: Path, rows: list[dict]) -> Path:
     front = done[done["pareto"] == True].sort_values("flops")  # noqa: E712
     axes.step(front["flops"] / 1e6, front[METRIC], where="post", c="C0", label="front")
     for r in rows:
-        if r["role"] == "front":
-            continue
-        axes.scatter([r["flops"] / 1e6], [r["search"]], marker="s", s=40, c="C3")
-        axes.annotate(r["role"], (r["flops"] / 1e6, r["search"]), fontsize=8)
+        color = "C0" if r["role"] == "front" else "C3"
+        if r["role"] != "front":
+            axes.scatter([r["flops"] / 1e6], [r["search"]], marker="s", s=40, c=color)
+            axes.annotate(r["role"], (r["flops"] / 1e6, r["search"]), fontsize=8)
         if r["verified"] and r["verified"].get("low") is not None:
             v = r["verified"]
             below, above = v["mean"] - v["low"], v["high"] - v["mean"]
-            x, y = [r["flops"] / 1e6], [v["mean"]]
-            axes.errorbar(x, y, yerr=[[below], [above]], fmt="none", ecolor="C3", alpha=0.6)
+            x, y = [r["flops"] / 1e6 * 1.01], [v["mean"]]  # beside the search's point
+            axes.errorbar(x, y, yerr=[[below], [above]], fmt="_", c=color, alpha=0.5)
     axes.set_xlabel("MFLOPs (one multiply-add = 1 FLOP)")
     axes.set_ylabel("balanced accuracy (validation)")
-    axes.set_title("elpv, defective or not: front and baselines")
+    axes.set_title("elpv, defective or not: search scores; bars: verified mean, 95% interval")
     axes.legend(loc="lower right")
     path = run / "plots" / "front_baselines.png"
     path.parent.mkdir(exist_ok=True)
