@@ -17,8 +17,10 @@ def split_text(data: Any) -> str:
     share = (
         "the dataset's default share" if data.val_fraction is None else f"{data.val_fraction:.0%}"
     )
+    # elpv has no official split: its shares are drawn within each (probability, type) group
+    how = "seeded and stratified" if data.name == "elpv" else "seeded permutation"
     return (
-        f"{share} of {data.name}'s training images held out, seeded permutation "
+        f"{share} of {data.name}'s training images held out, {how} "
         f"(split_seed {data.split_seed}); the search never trains on them"
     )
 
