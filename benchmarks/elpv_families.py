@@ -14,8 +14,8 @@ network (the comparison behind a recipe default, or ``train.class_weights=balanc
         [--threads T] [--set train.lr=1e-3 ...]
 
 Needs the elpv extra (``pip install 'nas-vision[elpv]'``). Measured times are in the
-README ("Solar-cell defects (elpv)"); with 8 epochs the five networks take about 10
-minutes on 2 idle cores.
+README ("Solar-cell defects (elpv)"); at the space's 6 epochs the five networks took
+11 minutes on this 2-core machine while other jobs shared it.
 """
 
 from __future__ import annotations
