@@ -54,8 +54,9 @@ def train_and_evaluate(
     ``train_seconds`` (training steps only, wall clock), ``train_cpu_seconds`` (the
     same, CPU time of this process: steadier on a shared machine), ``eval_seconds``,
     ``images_per_second`` (training, wall clock), ``epochs``, ``steps``,
-    ``train_images``, ``val_images``, ``device``, ``device_name``, ``threads`` and
-    ``history`` (one metrics dict per epoch).
+    ``train_images``, ``val_images``, ``chance_accuracy`` (the share of the validation
+    split's most frequent class: what a model that learned nothing scores), ``device``,
+    ``device_name``, ``threads`` and ``history`` (one metrics dict per epoch).
     """
     seed = train.seed if seed is None else seed
     threads = set_threads(train.threads)
@@ -81,11 +82,19 @@ def train_and_evaluate(
         "steps": int(seconds["steps"]),
         "train_images": len(dataset.train),
         "val_images": len(dataset.val),
+        "chance_accuracy": chance_accuracy(dataset.val.labels),
         "device": str(plan.device),
         "device_name": device_name(plan.device),
         "threads": threads,
         "history": history,
     }
+
+
+def chance_accuracy(labels: torch.Tensor) -> float:
+    """The share of the most frequent label: the accuracy of always answering it."""
+    if len(labels) == 0:
+        return 0.0
+    return float(torch.bincount(labels.long()).max()) / len(labels)
 
 
 def _fit(
