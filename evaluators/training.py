@@ -23,6 +23,7 @@ from evaluators.config import DataConfig, TrainConfig
 from evaluators.datasets import Dataset, Split, load_dataset
 from evaluators.datasets.augment import augment
 from evaluators.datasets.batches import index_batches, read_batches
+from evaluators.datasets.resident import resident_batches, resident_split
 from evaluators.device import DevicePlan, device_name, plan_device, set_threads
 from evaluators.errors import TrainingFailed
 from evaluators.optim import WarmupCosine, build_optimizer
@@ -239,8 +240,18 @@ class _Batches:
     (N, classes) for a mixed batch.
     """
 
-    def __init__(self, dataset: Dataset, train: TrainConfig, plan: DevicePlan, seed: int):
+    def __init__(
+        self,
+        dataset: Dataset,
+        train: TrainConfig,
+        plan: DevicePlan,
+        seed: int,
+        resident: bool | None = None,
+    ):
         self.dataset, self.plan, self.seed = dataset, plan, seed
+        # On CUDA a split that fits stays on the GPU (datasets/resident.py); `resident`
+        # True or False overrides the choice.
+        self.resident = resident_split(dataset.train, plan.device, resident)
         self.batch_size = min(train.batch_size, len(dataset.train))
         self.per_epoch = len(dataset.train) // self.batch_size
         self.normalize = _Normalizer(dataset, plan)
@@ -252,7 +263,11 @@ class _Batches:
         generator = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
         pin, device = self.plan.device.type == "cuda", self.plan.device
         # Draws the epoch's permutation now; the draws below follow it in the generator.
-        batches = self.dataset.train_batches(self.batch_size, generator, pin_memory=pin)
+        if self.resident is not None:
+            order = torch.randperm(len(self.dataset.train), generator=generator)
+            batches = resident_batches(*self.resident, order, self.batch_size)
+        else:
+            batches = self.dataset.train_batches(self.batch_size, generator, pin_memory=pin)
         try:
             for images, labels in batches:
                 images = images.to(device, non_blocking=True)  # a no-op on CPU
