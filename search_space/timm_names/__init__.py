@@ -55,6 +55,7 @@ TIMM_NAMES = {
     "regnetx_004": "regnetx_004",
     "regnety_004": "regnety_004",
     "deit_small_patch16_224": "deit_small_patch16_224",
+    "coatnet_1_rw_224": "coatnet_1_rw_224",
 }
 
 

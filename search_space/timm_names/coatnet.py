@@ -25,6 +25,8 @@ def rules(arch: Architecture, keys: Sequence[str]) -> Rules:
     conv = rf"(stages\.{_stages(arch, 'mbconv')}\.\d+\.)"
     attn = rf"(stages\.{_stages(arch, 'attention')}\.\d+\.)"
     pre_act = any(s.options.get("pre_norm_act") for s in arch.stages if s.block == "mbconv")
+    on_map = arch.head.full_options()["norm_position"] == "map"
+    head_norm = "head.before_pool.0." if on_map else "head.norm."
     stem_convs = sum(1 for key in keys if key.startswith("stem.conv") and key.endswith("weight"))
     return [
         (r"stem\.conv1\.", "stem.layers.0."),
@@ -47,7 +49,7 @@ def rules(arch: Architecture, keys: Sequence[str]) -> Rules:
         (rf"{attn}attn\.rel_pos\.relative_position_bias_table", r"\1attn.rel_pos.table"),
         (r"(.*)\.mlp\.fc1\.", r"\1.mlp.0."),
         (r"(.*)\.mlp\.fc2\.", r"\1.mlp.2."),
-        (r"norm\.", "head.norm."),  # the RW models' final norm on the map
+        (r"norm\.", head_norm),  # the RW models' final norm, on the map
         (r"head\.pre_logits\.fc\.", "head.pre_logits.0."),
     ]
 

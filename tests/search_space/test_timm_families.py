@@ -96,6 +96,16 @@ CASES = {
              "downsample: pool, expansion: 4, act: gelu, norm_position: pre")
         + rows("attention", [14, 2], [384, 768], [2, 2], "downsample: pool, rel_pos: bias"),
         "{norm: layer, pre_logits: 768}")),
+    # The RW keys in another combination: squeeze-excite (SiLU) after the norm, and
+    # biased transformer shortcuts.
+    "coatnet_2_rw_224": ("coatnet", {"img_size": 64}, architecture(
+        64, "{type: conv, width: 128, hidden_width: 64, depth: 2, act: silu, final_norm: false}",
+        rows("mbconv", [2, 6], [128, 256], [2, 2],
+             "downsample: pool, expansion: 4, expansion_from: input, se_from: expanded, "
+             "norm_position: pre, pre_norm_act: true, proj_bias: false, shortcut_bias: false")
+        + rows("attention", [14, 2], [512, 1024], [2, 2],
+               "downsample: pool, rel_pos: bias, widen: proj"),
+        "{norm: layer, norm_position: map}")),
     "swin_tiny_patch4_window7_224": ("swin", {}, architecture(
         224, "{type: patchify, width: 96, patch: 4, norm: layer, norm_eps: 1.0e-5}",
         [f"block: attention, depth: {d}, width: {w}, stride: {1 if w == 96 else 2}, "

@@ -36,6 +36,7 @@ LOGIT_RESOLUTION = {
     "regnetx_004": 64,
     "regnety_004": 64,
     "deit_small_patch16_224": 224,
+    "coatnet_1_rw_224": 224,
 }
 # A few seconds each.
 FAST = {"resnet18", "mobilenetv3_large_100", "mobilenetv3_small_100", "regnety_004"}

@@ -32,6 +32,7 @@ PUBLISHED_PARAMS = {
     "regnetx_004": 5_157_512,  # regnetx_004
     "regnety_004": 4_344_144,  # regnety_004
     "deit_small_patch16_224": 22_050_664,  # deit_small_patch16_224
+    "coatnet_1_rw_224": 41_721_502,  # coatnet_1_rw_224
 }
 
 
