@@ -58,7 +58,9 @@ class AttentionBlock(Block):
         "shift": Option(bool, False, "shift the windows in odd blocks (Swin)"),
         "layer_scale": Option(float, 0.0, "layer scale init; 0 turns it off", minimum=0),
         "talking_heads": Option(bool, False, "mix the heads' logits before/after softmax (CaiT)"),
-        "norm_eps": norm_eps_option(),
+        "norm_eps": norm_eps_option(
+            "; timm's Swin uses 1e-5 on every norm (set it on the stem, stages and head)"
+        ),
         "widen": Option(
             str,
             "qkv",

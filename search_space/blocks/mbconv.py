@@ -42,10 +42,20 @@ class MBConvBlock(Block):
 
     OPTIONS: ClassVar[dict[str, Option]] = {
         "kernel": kernel_option(3),
-        **mobile_options(),
+        **mobile_options(
+            expansion_note="; 1 = no expand conv (depthwise-separable: the depthwise conv "
+            "runs on the input width, as EfficientNet's and MobileNet's first block)"
+        ),
         "norm": norm_option("batch"),
         "act": act_option("silu"),
-        "norm_position": Option(str, "post", "where the norms sit", choices=("post", "pre")),
+        "norm_position": Option(
+            str,
+            "post",
+            "post: a norm after every conv, none on the input (EfficientNet); pre: a norm on "
+            "the input (no act unless pre_norm_act) and none after the last 1x1 conv, which "
+            "has a bias unless proj_bias: false (CoAtNet)",
+            choices=("post", "pre"),
+        ),
         "skip": skip_option(),
         "pre_norm_act": Option(
             bool, False, "norm_position pre: the act after the input norm too (CoAtNet RW)"
