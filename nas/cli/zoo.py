@@ -58,6 +58,8 @@ def paper(name: str) -> str:
 
 
 def describe(name: str) -> dict:
+    from search_space.timm_names import TIMM_NAMES
+
     if name not in zoo_names():
         raise SpaceError(f"{name!r} is not a zoo model; choose one of {', '.join(zoo_names())}")
     arch = load_architecture(name)
@@ -67,6 +69,7 @@ def describe(name: str) -> dict:
         "name": name,
         "file": str(BUNDLED_DIRS["zoo"] / f"{name}.yaml"),
         "paper": paper(name),
+        "timm": TIMM_NAMES.get(name),
         "summary": arch.summary(),
         "params": count_params(model),
         "flops": count_flops(model, shape)["flops"],
@@ -129,5 +132,6 @@ def _print(document: dict) -> None:
     else:
         print(f"{document['name']}: {document['paper']}")
         print(f"file: {document['file']}")
+        print(f"timm model: {document['timm']}")
         print(f"{document['summary']}")
         print(f"{document['params']:,} params, {human(document['flops'])} FLOPs at its input size")

@@ -113,3 +113,11 @@ def test_a_checkpoint_of_another_model_is_refused():
     state = timm.create_model("resnet18", pretrained=False).state_dict()
     with pytest.raises(SpaceError, match="does not match architecture 'resnet50'"):
         convert_timm_state_dict("resnet50", state)
+
+
+def test_the_readme_names_each_zoo_files_timm_model():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for name, timm_name in TIMM_NAMES.items():
+        assert f"| `{name}` | `{timm_name}` |" in readme, name
