@@ -22,7 +22,7 @@ SEED = 20240611
 # Spaces are cheap to sample; zoo models take seconds to build, so they get fewer mutants.
 MUTANTS = {"demo": 150, "cifar": 100}
 ZOO_FILES = sorted(BUNDLED_DIRS["zoo"].glob("*.yaml"))
-ZOO_MUTANTS = max(20, 280 // len(ZOO_FILES))  # 13 zoo files: 21 each, 523 mutants in all
+ZOO_MUTANTS = max(20, 280 // len(ZOO_FILES))  # 20 zoo files: 20 each, 650 mutants in all
 HANG_SECONDS = 30
 FILES = sorted(BUNDLED_DIRS["space"].glob("*.yaml")) + ZOO_FILES
 

@@ -147,3 +147,16 @@ def test_a_member_with_other_depths_names_the_keys_that_differ():
     with pytest.raises(SpaceError, match=r"missing keys \['stages\.0\.2\.") as error:
         convert_timm_state_dict(arch, state)
     assert "\n" not in str(error.value) and "'custom'" in str(error.value)
+
+
+def test_an_architecture_of_no_timm_family_is_refused_in_one_line():
+    arch = load_architecture(
+        architecture(
+            32,
+            "{type: conv, width: 16}",
+            ["block: convnext, depth: 1, width: 16", "block: attention, depth: 1, width: 32"],
+            "{pool: avg}",
+        )
+    )
+    with pytest.raises(SpaceError, match=r"no timm name map for architecture 'custom'"):
+        convert_timm_state_dict(arch, {})
