@@ -67,6 +67,25 @@ CASES = {
          for d, w, s, k in [(1, 16, 1, 3), (2, 24, 2, 3), (2, 40, 2, 5), (3, 80, 2, 3),
                             (3, 112, 1, 5), (4, 192, 2, 5), (1, 320, 1, 3)]],
         "{conv: 1280, norm: batch, act: silu, pool: avg}")),
+    # MobileNetV3-Small at width 0.75: widths rounded to 8 (24 x 0.75 = 18 -> 24), a
+    # depthwise-separable first block with squeeze-excite, and timm's 1x1 head conv.
+    "mobilenetv3_small_075": ("efficientnet", {}, architecture(
+        64, "{type: conv, width: 16, stride: 2, act: hard_swish}",
+        [f"block: mbconv, depth: {d}, width: {w}, stride: {s}, kernel: {k}, expansion: {e}, "
+         f"divisor: 8, act: {a}, {MOBILE}, "
+         + ("se: 0.25, se_from: expanded, se_act: relu, se_gate: hard_sigmoid" if se else "se: 0")
+         for d, w, s, k, e, se, a in [
+             (1, 16, 2, 3, 1, True, "relu"), (1, 24, 2, 3, 4.5, False, "relu"),
+             (1, 24, 1, 3, 3.67, False, "relu"), (1, 32, 2, 5, 4, True, "hard_swish"),
+             (2, 32, 1, 5, 6, True, "hard_swish"), (2, 40, 1, 5, 3, True, "hard_swish"),
+             (3, 72, 2, 5, 6, True, "hard_swish")]],
+        "{conv: 432, norm: batch, act: hard_swish, pre_logits: 1024, pre_logits_act: hard_swish}")),
+    "resnetv2_101x1_bit": ("bit", {}, architecture(
+        64, "{type: resnet, width: 64, norm: none, act: none, bias: false, weight_std: true, "
+        "pool_pad: zero}",
+        rows("preact_bottleneck", [3, 4, 23, 3], [256, 512, 1024, 2048], [1, 2, 2, 2],
+             "expansion: 4"),
+        "{norm: group, norm_position: map, act: relu, pool: avg}")),
     "convnext_atto": ("convnext", {}, architecture(
         64, "{type: patchify, width: 40, patch: 4, norm: layer}",
         rows("convnext", [2, 2, 6, 2], [40, 80, 160, 320], [1, 2, 2, 2],
@@ -115,6 +134,7 @@ CASES = {
         "{norm: layer, norm_eps: 1.0e-5, norm_position: map, pool: avg}")),
 }  # fmt: skip
 FAST = {"resnet34", "resnet26", "regnetx_002", "mobilenetv2_100", "efficientnet_b0",
+        "mobilenetv3_small_075",
         "convnext_atto", "deit_tiny_patch16_224", "mixer_s16_224"}  # fmt: skip
 
 
