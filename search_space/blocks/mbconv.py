@@ -63,7 +63,8 @@ class MBConvBlock(Block):
         "se_position": Option(
             str,
             "after_act",
-            "squeeze-excite after the depthwise conv's norm and act, or before its norm",
+            "squeeze-excite after the depthwise conv's norm and act (EfficientNet, CoAtNet), or "
+            "between the depthwise conv and its norm (CoAtNet RW)",
             choices=("after_act", "before_norm"),
         ),
         "proj_bias": Option(
