@@ -23,7 +23,7 @@ SEED = 20240611
 MUTANTS = {"demo": 200, "cifar": 150}
 SPACE_MUTANTS = 100  # any other bundled space
 ZOO_FILES = sorted(BUNDLED_DIRS["zoo"].glob("*.yaml"))
-ZOO_MUTANTS = max(40, 650 // len(ZOO_FILES))  # 13 zoo files: 50 each, 1,000 mutants in all
+ZOO_MUTANTS = max(33, 650 // len(ZOO_FILES))  # 20 zoo files: 33 each, 1,010 mutants in all
 HANG_SECONDS = 30  # any one command over this fails the test
 FILES = sorted(BUNDLED_DIRS["space"].glob("*.yaml")) + ZOO_FILES
 
