@@ -282,11 +282,13 @@ def check_data(data: DataConfig, sizes: Sizes) -> dict:
         torch.Generator().manual_seed(7),
     )
     train = TrainConfig(batch_size=sizes.batch, random_erasing=0.25)
-    pipelines = []
+    pipelines, resident = [], False
     for name in ("cpu", sizes.device):
         plan = plan_device(name, amp=False, channels_last=False)
         torch.manual_seed(5)  # random erasing draws from the global generator, as in training
-        first = next(iter(_Batches(dataset, train, plan, seed=3).epoch(1)))
+        reader = _Batches(dataset, train, plan, seed=3)  # on CUDA: the split kept on the GPU
+        resident = reader.resident is not None
+        first = next(iter(reader.epoch(1)))
         pipelines.append(first[0].float().cpu())
     return {
         "batch_dtype": str(images.dtype),
@@ -294,6 +296,7 @@ def check_data(data: DataConfig, sizes: Sizes) -> dict:
         "crops_flips_equal_to_cpu": bool(torch.equal(on_cpu, on_device.cpu())),
         "augmented_batch_max_abs_diff": float((pipelines[0] - pipelines[1]).abs().max()),
         "dataset_in_memory": bool(isinstance(dataset.train.images, torch.Tensor)),
+        "train_split_on_device": resident,  # batches gathered on the GPU, none copied
     }
 
 

@@ -6,6 +6,10 @@ including PyTorch's fused ``scaled_dot_product_attention``, which fvcore alone c
 as 0. Norms are counted as fvcore does. Elementwise ops (activations, softmax, adds,
 pooling) are left out and listed under ``uncounted_ops``; an op with matrix-product
 cost that has no handle raises ``UncountedOpError`` rather than counting as 0.
+
+Repeated identical blocks (a stage of 24 equal transformer blocks) are traced once and
+counted as many times as they run (``flop_repeats.py``): exactly the same count, in the
+time of a shallow model.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from evaluators.flop_handles import (
     ZERO_COST_OPS,
     is_matrix_like,
 )
+from evaluators.flop_repeats import RepeatedCosts, find_repeats, swapped_for_identity
 
 with warnings.catch_warnings():  # fvcore's import scripts a loss with the deprecated jit.script
     warnings.simplefilter("ignore", FutureWarning)
@@ -34,7 +39,9 @@ with warnings.catch_warnings():  # fvcore's import scripts a loss with the depre
 FLOP_CONVENTION = "one fused multiply-add = 1 FLOP (fvcore); attention matrix products counted"
 
 
-def count_flops(model: nn.Module, input_shape: tuple[int, int, int]) -> dict:
+def count_flops(
+    model: nn.Module, input_shape: tuple[int, int, int], *, repeated_blocks_once: bool = True
+) -> dict:
     """FLOPs of `model` for one input of shape (C, H, W), batch size 1, in eval mode.
 
     Returns ``{"flops": total, "stages": {child: flops}, "flop_convention": str,
@@ -42,12 +49,16 @@ def count_flops(model: nn.Module, input_shape: tuple[int, int, int]) -> dict:
     module (a ``ModuleList`` such as ``stages`` is split into ``stages.0``,
     ``stages.1``...), plus ``"other"`` for ops run by the top-level forward itself
     when there are any. The model is traced once; its train/eval flags are restored.
+    ``repeated_blocks_once=False`` traces every block (the slow reference the fast
+    path is tested against).
     """
-    analysis = _analysis(model, input_shape)
-    with _quiet():
-        total = float(analysis.total())
-        unsupported = analysis.unsupported_ops()
-    stages = {name: float(analysis.total(name)) for name in top_level_parts(model)}
+    inputs = _inputs(model, input_shape)
+    repeats = find_repeats(model, inputs) if repeated_blocks_once else []
+    with swapped_for_identity(model, repeats), _quiet():
+        analysis = _analysis(model, inputs)
+        costs = RepeatedCosts(analysis.total, analysis.unsupported_ops, repeats)
+        total, unsupported = costs.cost("")
+        stages = {name: costs.cost(name)[0] for name in top_level_parts(model)}
     rest = total - sum(stages.values())
     if rest > 0:
         stages["other"] = rest
@@ -70,11 +81,14 @@ def top_level_parts(model: nn.Module) -> list[str]:
     return names
 
 
-def _analysis(model: nn.Module, input_shape: tuple[int, int, int]) -> FlopCountAnalysis:
+def _inputs(model: nn.Module, input_shape: tuple[int, int, int]) -> torch.Tensor:
     parameter = next(model.parameters(), None)
     device = parameter.device if parameter is not None else torch.device("cpu")
     dtype = parameter.dtype if parameter is not None else torch.float32
-    inputs = torch.zeros((1, *input_shape), device=device, dtype=dtype)
+    return torch.zeros((1, *input_shape), device=device, dtype=dtype)
+
+
+def _analysis(model: nn.Module, inputs: torch.Tensor) -> FlopCountAnalysis:
     analysis = FlopCountAnalysis(model, inputs)
     analysis.set_op_handle(**MATRIX_HANDLES)
     analysis.set_op_handle(**dict.fromkeys(ZERO_COST_OPS))

@@ -24,6 +24,7 @@ from evaluators.config import DataConfig, TrainConfig
 from evaluators.datasets import Dataset, Split, load_dataset
 from evaluators.datasets.augment import augment
 from evaluators.datasets.batches import index_batches, read_batches
+from evaluators.datasets.resident import resident_batches, resident_split
 from evaluators.device import DevicePlan, device_name, plan_device, set_threads
 from evaluators.errors import TrainingFailed
 from evaluators.optim import WarmupCosine, build_optimizer
@@ -58,8 +59,9 @@ def train_and_evaluate(
     ``train_seconds`` (training steps only, wall clock), ``train_cpu_seconds`` (the
     same, CPU time of this process: steadier on a shared machine), ``eval_seconds``,
     ``images_per_second`` (training, wall clock), ``epochs``, ``steps``,
-    ``train_images``, ``val_images``, ``device``, ``device_name``, ``threads`` and
-    ``history`` (one metrics dict per epoch).
+    ``train_images``, ``val_images``, ``chance_accuracy`` (the share of the validation
+    split's most frequent class: what a model that learned nothing scores), ``device``,
+    ``device_name``, ``threads`` and ``history`` (one metrics dict per epoch).
     """
     seed = train.seed if seed is None else seed
     threads = set_threads(train.threads)
@@ -87,11 +89,19 @@ def train_and_evaluate(
         "steps": int(seconds["steps"]),
         "train_images": len(dataset.train),
         "val_images": len(dataset.val),
+        "chance_accuracy": chance_accuracy(dataset.val.labels),
         "device": str(plan.device),
         "device_name": device_name(plan.device),
         "threads": threads,
         "history": history,
     }
+
+
+def chance_accuracy(labels: torch.Tensor) -> float:
+    """The share of the most frequent label: the accuracy of always answering it."""
+    if len(labels) == 0:
+        return 0.0
+    return float(torch.bincount(labels.long()).max()) / len(labels)
 
 
 def _fit(
@@ -279,8 +289,18 @@ class _Batches:
     (N, classes) for a mixed batch.
     """
 
-    def __init__(self, dataset: Dataset, train: TrainConfig, plan: DevicePlan, seed: int):
+    def __init__(
+        self,
+        dataset: Dataset,
+        train: TrainConfig,
+        plan: DevicePlan,
+        seed: int,
+        resident: bool | None = None,
+    ):
         self.dataset, self.plan, self.seed = dataset, plan, seed
+        # On CUDA a split that fits stays on the GPU (datasets/resident.py); `resident`
+        # True or False overrides the choice.
+        self.resident = resident_split(dataset.train, plan.device, resident)
         self.batch_size = min(train.batch_size, len(dataset.train))
         self.per_epoch = len(dataset.train) // self.batch_size
         self.normalize = _Normalizer(dataset, plan)
@@ -292,7 +312,11 @@ class _Batches:
         generator = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
         pin, device = self.plan.device.type == "cuda", self.plan.device
         # Draws the epoch's permutation now; the draws below follow it in the generator.
-        batches = self.dataset.train_batches(self.batch_size, generator, pin_memory=pin)
+        if self.resident is not None:
+            order = torch.randperm(len(self.dataset.train), generator=generator)
+            batches = resident_batches(*self.resident, order, self.batch_size)
+        else:
+            batches = self.dataset.train_batches(self.batch_size, generator, pin_memory=pin)
         try:
             for images, labels in batches:
                 images = images.to(device, non_blocking=True)  # a no-op on CPU

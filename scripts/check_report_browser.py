@@ -5,7 +5,11 @@
 Drives the browser through the DevTools protocol with a small standard-library websocket
 client (no extra package): navigates to the file, collects uncaught exceptions, console
 errors and log errors, checks that every figure was drawn by plotly, and captures the
-page. Exit 0: clean; 1: JavaScript errors or figures not drawn; 2: no browser found.
+page. It also reads back what was drawn, per figure: the title, the tick labels of each
+axis with their on-screen boxes, the dashed vertical lines (FLOPs budgets) and the legend
+entries; `--json` prints them, and the figure is "readable" when no two tick labels of
+an axis overlap and every one lies inside its figure. Exit 0: clean and readable; 1:
+JavaScript errors, figures not drawn, or unreadable ticks; 2: no browser found.
 Needs Chromium (Debian: `apt-get install -y chromium`).
 """
 
@@ -186,6 +190,51 @@ _FIGURES_JS = (
 )
 
 
+# Per figure: its title, tick labels with their boxes, dashed lines, legend entries.
+_LAYOUT_JS = """JSON.stringify(Array.from(document.querySelectorAll('div.figure')).map(d => {
+  const box = e => { const r = e.getBoundingClientRect();
+    return [r.left, r.top, r.right, r.bottom]; };
+  const ticks = axis => Array.from(d.querySelectorAll('.' + axis + 'tick text'))
+    .filter(t => t.textContent.trim() !== '')
+    .map(t => ({text: t.textContent, box: box(t)}));
+  const dashed = Array.from(d.querySelectorAll('.shapelayer path')).filter(p => {
+    const dash = p.style.strokeDasharray || p.getAttribute('stroke-dasharray') || '';
+    return dash !== '' && dash !== 'none'; }).length;
+  const title = d.querySelector('.gtitle');
+  return {title: title ? title.textContent : '', box: box(d),
+          xticks: ticks('x'), yticks: ticks('y'), dashed: dashed,
+          legend: Array.from(d.querySelectorAll('.legendtext')).map(t => t.textContent)};
+}))"""
+
+
+def _overlap(a: list[float], b: list[float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def unreadable(figures: list[dict]) -> list[str]:
+    """One line per figure whose tick labels overlap or spill outside it."""
+    problems = []
+    for figure in figures:
+        for axis in ("xticks", "yticks"):
+            labels = figure[axis]
+            for i, first in enumerate(labels):
+                inside = figure["box"]
+                if not (
+                    inside[0] - 1 <= first["box"][0]
+                    and first["box"][2] <= inside[2] + 1
+                    and inside[1] - 1 <= first["box"][1]
+                    and first["box"][3] <= inside[3] + 1
+                ):
+                    problems.append(f"{figure['title']}: tick {first['text']!r} outside")
+                for second in labels[i + 1 :]:
+                    if _overlap(first["box"], second["box"]):
+                        problems.append(
+                            f"{figure['title']}: ticks {first['text']!r} and "
+                            f"{second['text']!r} overlap"
+                        )
+    return problems
+
+
 def check(page: Path, screenshot: Path, browser: str, timeout: float) -> tuple[list[str], dict]:
     """(JavaScript errors, {"figures", "drawn", "height"}); writes the screenshot."""
     # Chromium's helper processes (renderer, GPU, crash handler) can outlive the main one
@@ -218,6 +267,9 @@ def check(page: Path, screenshot: Path, browser: str, timeout: float) -> tuple[l
             tools.drain(SETTLE_S)
             state = json.loads(
                 tools.call("Runtime.evaluate", expression=_FIGURES_JS)["result"]["value"]
+            )
+            state["layout"] = json.loads(
+                tools.call("Runtime.evaluate", expression=_LAYOUT_JS)["result"]["value"]
             )
             shot = tools.call(
                 "Page.captureScreenshot",
@@ -269,6 +321,9 @@ def main(argv: list[str] | None = None) -> int:
         "--browser", default=None, help="browser executable (default: chromium on PATH)"
     )
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds for start and load")
+    parser.add_argument(
+        "--json", action="store_true", help="also print each figure's ticks, lines and legend"
+    )
     args = parser.parse_args(argv)
     browser = find_browser(args.browser)
     if browser is None:
@@ -283,13 +338,17 @@ def main(argv: list[str] | None = None) -> int:
     errors, state = check(args.page, screenshot, browser, args.timeout)
     for error in errors:
         print(f"JavaScript error: {error}", file=sys.stderr)
+    problems = unreadable(state.get("layout", []))
+    for problem in problems:
+        print(f"unreadable: {problem}", file=sys.stderr)
     drawn = state.get("figures", 0) == state.get("drawn", -1)
-    print(
-        json.dumps(
-            {"page": str(args.page), "screenshot": str(screenshot), "errors": len(errors), **state}
-        )
-    )
-    return 0 if not errors and drawn else 1
+    layout = state.pop("layout", [])
+    document = {"page": str(args.page), "screenshot": str(screenshot), "errors": len(errors)}
+    document.update(state, unreadable=len(problems))
+    if args.json:
+        document["layout"] = layout
+    print(json.dumps(document))
+    return 0 if not errors and drawn and not problems else 1
 
 
 if __name__ == "__main__":

@@ -90,6 +90,7 @@ class Transition(nn.Module):
     """
 
     NAME: ClassVar[str]
+    SUMMARY: ClassVar[str] = ""  # one line for the README's key reference
 
     @classmethod
     def output_size(cls, input_size: Size, stride: int) -> Size:

@@ -93,11 +93,11 @@ def kernel_option(default: int = 3) -> Option:
     return Option(int, default, "kernel size of the spatial convolution", minimum=1, odd=True)
 
 
-def norm_eps_option() -> Option:
+def norm_eps_option(note: str = "") -> Option:
     return Option(
         float,
         None,
-        "norm epsilon; null = the norm's usual one (layer 1e-6, batch/group 1e-5)",
+        "norm epsilon; null = the norm's usual one (layer 1e-6, batch/group 1e-5)" + note,
         minimum=0,
         maximum=0.1,
         nullable=True,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import search_space.builder  # noqa: F401  (registers every component)
 from search_space.options import Option
-from search_space.registry import BLOCKS, HEADS, STEMS, Registry
+from search_space.registry import BLOCKS, HEADS, STEMS, TRANSITIONS, Registry
 
 
 def _value(value: object) -> str:
@@ -60,7 +60,25 @@ def reference_markdown() -> str:
         sections.append(f"#### {title}\n")
         names = [name for name in registry.names() if _bundled(registry.get(name))]
         sections += [component_table(registry, name) + "\n" for name in names]
+    sections.append(transition_table())
     return "\n".join(sections)
+
+
+def transition_table() -> str:
+    """The stage's `downsample` values that are layers of their own."""
+    rows = [
+        "#### Transitions (a stage's `downsample`)\n",
+        "`block` and `pool` stride the stage's first block (see `stages`); these are layers",
+        "of their own, placed before the stage's blocks where the stride or width changes.",
+        "",
+        "| downsample | layer |",
+        "| --- | --- |",
+    ]
+    for name in TRANSITIONS.names():
+        cls = TRANSITIONS.get(name)
+        if _bundled(cls):
+            rows.append(f"| `{name}` | {cls.SUMMARY} |")
+    return "\n".join(rows) + "\n"
 
 
 def _bundled(cls: type) -> bool:

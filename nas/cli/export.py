@@ -39,11 +39,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="skip re-scoring the reloaded model on the validation split",
     )
+    parser.add_argument(
+        "--include-chance",
+        action="store_true",
+        help="also export members marked at chance or far below the run (trials.csv's "
+        "quality column); by default pareto, knee and best-accuracy skip them",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from nas.console import note
     from nas.runs.export import PartialExport, export_run, parse_formats
 
     try:
@@ -54,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
             formats=None if args.format is None else parse_formats(args.format),
             retrain_epochs=args.retrain_epochs,
             check_accuracy=not args.no_check_accuracy,
+            include_chance=args.include_chance,
+            on_event=note,
         )
         problems: list[str] = []
     except PartialExport as partial:  # the others were exported: shown, then the misses
@@ -77,12 +86,14 @@ def _show(args: argparse.Namespace, exported: list) -> None:
         text = f"{item.folder}: {metrics['summary']}"
         text += f", accuracy {100 * accuracy:.2f}%" if accuracy is not None else ""
         text += f", {human(metrics['flops'] or 0)} FLOPs, {human(metrics['params'] or 0)} params"
+        text += f" [marked {metrics['quality']}]" if metrics.get("quality") else ""
         onnx = checks.get("onnx") or {}
         if onnx.get("checked"):
             text += f", ONNX max diff {onnx['max_abs_diff']:.1g}"
         print(text)
-    if exported:
-        print(f'load one: import nas; model = nas.load_model("{exported[0].folder}")')
+    sound = [e for e in exported if not e.metrics.get("quality")]
+    if sound:  # never a model that learned nothing
+        print(f'load one: import nas; model = nas.load_model("{sound[0].folder}")')
     verified = read_summary(args.run_dir)  # after `nas verify`: the front's intervals
     if verified:
         print(format_summary(verified))

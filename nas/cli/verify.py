@@ -57,16 +57,24 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from evaluators.errors import TrainingFailed
-    from nas.console import note, print_json
+    from nas.console import Countdown, note, print_json
     from nas.engine.verify import PartialVerify, verify_run
     from nas.runs.verification import format_summary
 
+    countdown = Countdown(0)
+
+    def on_start(to_train: int, kept: int) -> None:
+        countdown.restart(to_train)
+        kept_text = f"; {kept} already in verify.csv are kept" if kept else ""
+        note(f"nas verify: {to_train} training(s) to run{kept_text}")
+
     def on_seed(row: dict) -> None:
+        countdown.step()
         balanced = row.get("balanced_accuracy")
         extra = "" if balanced is None else f", balanced accuracy {balanced:.4f}"
         note(
-            f"trial {row['trial']} seed {row['seed']}: accuracy {row['accuracy']:.4f}"
-            f"{extra} ({row['seconds']:.1f} s)"
+            f"[{countdown.done}/{countdown.total}] trial {row['trial']} seed {row['seed']}: "
+            f"accuracy {row['accuracy']:.4f}{extra} ({row['seconds']:.1f} s) | {countdown.text()}"
         )
 
     problems: list[str] = []
@@ -90,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
             args.pick,
             args.threads,
             on_seed=on_seed,
+            on_start=on_start,
             address=args.address,
             members=members,
             need_test=args.winners,

@@ -116,7 +116,7 @@ def _init_ray(target: str | None, address: str | None, verbose: bool) -> bool:
     if ray.is_initialized():
         return False
     if target is None:
-        ray.init(address="local", **options)
+        _start_local_ray(options)
         return True
     _use_auth_token_if_any()
     try:
@@ -129,6 +129,27 @@ def _init_ray(target: str | None, address: str | None, verbose: bool) -> bool:
             "on this machine"
         ) from None
     return False
+
+
+def _start_local_ray(options: dict, tries: int = 2) -> None:
+    """Starts Ray in this process. Ray gives its node 30 s to come up, which a machine
+    busy with other work can miss: one more try, then one line instead of a traceback."""
+    import ray
+
+    for attempt in range(1, tries + 1):
+        try:
+            ray.init(address="local", **options)
+            return
+        except Exception as error:  # Ray raises a bare Exception for this
+            if "timed out during startup" not in str(error):
+                raise
+            ray.shutdown()  # what the failed start left running
+            if attempt == tries:
+                raise SpaceError(
+                    f"Ray could not start on this machine: its node did not come up within "
+                    f"30 s, {tries} times (a machine busy with other work does this); nothing "
+                    "was lost: run the same command again when it is less busy"
+                ) from None
 
 
 def _use_auth_token_if_any() -> None:

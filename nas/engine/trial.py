@@ -110,6 +110,7 @@ def _evaluate(
         )
         metrics["confusion"] = trained["confusion"]  # metrics.json and the model card
         metrics["val_images"] = trained["val_images"]  # the binomial noise rests on it
+        metrics["chance_accuracy"] = trained["chance_accuracy"]  # nas/runs/quality.py
     if config["latency"]:
         from evaluators.latency import measure_latency
 

@@ -42,6 +42,7 @@ def verify_run(
     address: str | None = None,
     members: list[int] | None = None,
     need_test: bool = False,
+    on_start: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Trains what verify.csv lacks, then returns verify.json's document.
 
@@ -52,7 +53,8 @@ def verify_run(
     numbers) overrides `picks`: `nas verify --winners` passes the winner call's candidates.
     Every seed is also scored on the run's test split when it keeps one (verify.csv:
     test_accuracy, test_images and test_correct, the per-image 0/1 scores); `need_test`
-    refuses a run that keeps none before anything trains."""
+    refuses a run that keeps none before anything trains. `on_start(to_train, kept)` is
+    called once the work is known; `on_seed(row)` after every seed."""
     from nas.runs.folder import open_run
     from nas.runs.picks import select_trials
     from nas.runs.results import analyse_study
@@ -89,8 +91,11 @@ def verify_run(
         jobs = [{**job, "train": {**job["train"], "threads": threads}} for job in jobs]
     table = results.table
     summaries = {int(n): str(s) for n, s in zip(table["number"], table["summary"])}
+    searched = _searched(table)
     with run_lock(run.path):  # one writer of verify.csv: no search, no second verify
-        document = _train_missing(run.path, jobs, objectives, summaries, config, on_seed)
+        document = _train_missing(
+            run.path, jobs, objectives, summaries, searched, config, on_seed, on_start
+        )
     if problems:  # the members verified are in verify.json; these could not be
         raise PartialVerify(problems, document)
     return document
@@ -140,22 +145,38 @@ def _train_missing(
     jobs: list[dict[str, Any]],
     objectives: list[str],
     summaries: dict[int, str],
+    searched: dict[int, dict[str, float]],
     config: dict[str, Any],
     on_seed: Callable[[dict[str, Any]], None] | None,
+    on_start: Callable[[int, int], None] | None,
 ) -> dict[str, Any]:
     rows = _resume_rows(run_dir, jobs)
     done = {(int(r["trial"]), int(r["seed"])) for r in rows}
     pending = [job for job in jobs if (job["trial"], job["seed"]) not in done]
+    if on_start is not None:
+        on_start(len(pending), len(jobs) - len(pending))
     columns = [*rf.VERIFY_COLUMNS, *MEASURED, *TESTED, "seconds"]
     for row in _run_jobs(pending, run_dir, config.get("search") or {}):
         rows.append(row)
         write_rows(run_dir, rows, columns)  # after every seed: a kill keeps it
-        write_summary(run_dir, summarise(rows, objectives, summaries))
+        write_summary(run_dir, summarise(rows, objectives, summaries, searched))
         if on_seed is not None:
             on_seed(row)
-    document = summarise(rows, objectives, summaries)
+    document = summarise(rows, objectives, summaries, searched)
     write_summary(run_dir, document)
     return document
+
+
+def _searched(table: Any) -> dict[int, dict[str, float]]:
+    """What the search recorded per trial: accuracy, its standard error, chance level."""
+    import pandas as pd
+
+    columns = [c for c in ("accuracy", "accuracy_se", "chance_accuracy") if c in table.columns]
+    found = {}
+    for _, row in table.iterrows():
+        values = {c: float(row[c]) for c in columns if pd.notna(row[c])}
+        found[int(row["number"])] = values
+    return found
 
 
 def _jobs(

@@ -23,17 +23,19 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nas.console import note
+from nas.console import Countdown, note
 from nas.runs import format as rf
 from nas.runs.atomic import write_json, write_text
 from nas.runs.card import model_card, split_text, versions
 from nas.runs.convert import export_onnx, export_program
 from nas.runs.folder import RunFolder, open_run
 from nas.runs.picks import select_trials
+from nas.runs.quality import WHY, marked
 from nas.runs.results import RunResults, analyse_study
 from nas.runs.trial_architecture import trial_architecture
 from nas.runs.verification import member_summary
@@ -85,11 +87,17 @@ def export_run(
     formats: tuple[str, ...] | None = None,
     retrain_epochs: int | None = None,
     check_accuracy: bool = True,
+    include_chance: bool = False,
+    on_event: Callable[[str], None] | None = None,
 ) -> list[Exported]:
     """Exports the picked trials of a finished run; returns what was written.
 
-    `formats` None means the default, safetensors and ONNX.
+    `formats` None means the default, safetensors and ONNX. Trials marked at chance or
+    far below the run (nas/runs/quality.py) that a pick word chose are skipped unless
+    `include_chance`; trial numbers given explicitly are always exported. `on_event`
+    receives one line per skip, per model started and per model written (with an ETA).
     """
+    say = on_event or (lambda line: None)
     formats = DEFAULT_FORMATS if formats is None else parse_formats(formats)
     if retrain_epochs is not None and retrain_epochs < 1:
         raise SpaceError(f"--retrain-epochs: {retrain_epochs} must be at least 1")
@@ -99,17 +107,51 @@ def export_run(
     study = run.load_study()
     results = analyse_study(study, arch_yaml=False)
     numbers = select_trials(results, picks or ["pareto"], max_flops)
+    numbers = _without_marked(results, numbers, picks or ["pareto"], include_chance, say)
     exporter = _Exporter(run, study, results, formats, retrain_epochs, check_accuracy)
     # Every member that can be exported is; the others are one line each at the end.
     exported, problems = [], []
-    for number in numbers:
+    countdown = Countdown(len(numbers))
+    for index, number in enumerate(numbers, 1):
+        say(f"exporting {index}/{len(numbers)}: trial {number}")
         try:
             exported.append(exporter.export(number))
         except SpaceError as error:
             problems += error.problems
+        countdown.step()
+        say(f"exported {index}/{len(numbers)}: trial {number} ({countdown.text()})")
     if problems:
         raise PartialExport(problems, exported)
     return exported
+
+
+def _without_marked(
+    results: RunResults,
+    numbers: list[int],
+    picks: list[str],
+    include_chance: bool,
+    say: Callable[[str], None],
+) -> list[int]:
+    """`numbers` less the marked trials a pick word chose (explicit numbers stay)."""
+    if include_chance:
+        return numbers
+    explicit = {int(w) for p in picks for w in str(p).split(",") if w.strip().lstrip("-").isdigit()}
+    skipped = {n: m for n, m in marked(results.table, numbers).items() if n not in explicit}
+    table = results.table.set_index("number")
+    for number, mark in skipped.items():
+        accuracy = float(table.loc[number, "accuracy"])
+        say(
+            f"skipping trial {number}: accuracy {100 * accuracy:.2f}% {WHY[mark]}; "
+            "--include-chance exports it anyway"
+        )
+    kept = [n for n in numbers if n not in skipped]
+    if numbers and not kept:
+        raise SpaceError(
+            f"--pick {' '.join(map(str, picks))}: every chosen trial scored at chance or far "
+            "below the run (see the quality column of trials.csv); nothing worth exporting. "
+            "Fix the training (epochs, learning rate) and search again, or add --include-chance"
+        )
+    return kept
 
 
 class PartialExport(SpaceError):
@@ -188,6 +230,7 @@ class _Exporter:
         checks = self._checks(reloaded, model, arch, folder)
         metrics = self._metrics(number, trial, arch, recorded, training, checks, digest)
         metrics["verify"] = member_summary(self.run.path, number)  # None: not verified
+        metrics["quality"] = marked(self.results.table, [number]).get(number, "")
         if not training and checks.get("reload_accuracy") is not None:
             gap = abs(checks["reload_accuracy"] - recorded.get("accuracy", math.nan))
             if gap > RELOAD_TOLERANCE:

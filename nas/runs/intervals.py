@@ -14,6 +14,8 @@ import warnings
 from dataclasses import dataclass
 
 CONFIDENCE = 0.95
+# Metrics that live in [0, 1]: their intervals are clipped to it, and say so.
+UNIT_RANGE = frozenset({"accuracy", "test_accuracy", "balanced_accuracy", "macro_f1"})
 # Two-sided 95% quantiles t(0.975, df); a df between rows uses the row below (wider).
 T_TABLE_95 = {
     1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
@@ -32,6 +34,7 @@ class Interval:
     std: float  # sample standard deviation; 0 with one value
     low: float  # NaN bounds with one value: no interval from a single run
     high: float
+    clipped: bool = False  # the t-interval reached past the metric's range and was cut
 
     def overlaps(self, other: Interval) -> bool:
         """True when the two intervals share a point (or either has none)."""
@@ -49,6 +52,7 @@ class Interval:
             "std": self.std,
             "low": plain(self.low),
             "high": plain(self.high),
+            "clipped": self.clipped,
         }
 
 
@@ -62,15 +66,27 @@ def t_quantile(df: int) -> float:
     return float(t.ppf(0.5 + CONFIDENCE / 2, df))
 
 
-def t_interval(values: list[float]) -> Interval:
-    """The 95% Student-t interval of the mean of `values` (at least one)."""
+def t_interval(values: list[float], bounds: tuple[float, float] | None = None) -> Interval:
+    """The 95% Student-t interval of the mean of `values` (at least one). With `bounds`
+    (a metric's range, e.g. (0, 1) for accuracy) an interval reaching past them is cut
+    to them and marked `clipped`: the t-interval assumes a normal spread, which a
+    bounded metric with few seeds does not have, so a clipped interval says "too few
+    seeds" rather than where the mean lies."""
     n = len(values)
     mean = statistics.fmean(values)
     if n < 2:
         return Interval(n, mean, 0.0, math.nan, math.nan)
     std = statistics.stdev(values)
     half = t_quantile(n - 1) * std / math.sqrt(n)
-    return Interval(n, mean, std, mean - half, mean + half)
+    low, high = mean - half, mean + half
+    if bounds is None or (bounds[0] <= low and high <= bounds[1]):
+        return Interval(n, mean, std, low, high)
+    return Interval(n, mean, std, max(low, bounds[0]), min(high, bounds[1]), clipped=True)
+
+
+def metric_bounds(name: str) -> tuple[float, float] | None:
+    """(0, 1) for a metric in UNIT_RANGE, else None (no known range)."""
+    return (0.0, 1.0) if name in UNIT_RANGE else None
 
 
 def welch_p(first: list[float], second: list[float]) -> float | None:

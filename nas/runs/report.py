@@ -23,6 +23,7 @@ from nas.console import human
 from nas.runs import format as rf
 from nas.runs.atomic import write_json, write_text
 from nas.runs.folder import open_run
+from nas.runs.quality import WHY
 from nas.runs.results import RunResults, analyse_study
 from nas.runs.storage_url import redact_url
 from nas.runs.tables import write_tables
@@ -30,7 +31,8 @@ from nas.runs.tables import write_tables
 
 def report_document(results: RunResults) -> dict[str, Any]:
     """The `nas report --json` document (see the module docstring)."""
-    columns = ["number", *results.metric_columns, "summary"]
+    quality = ["quality"] if "quality" in results.front.columns else []
+    columns = ["number", *results.metric_columns, *quality, "summary"]
     pareto = []
     for row in results.front[columns].itertuples(index=False):
         record = {"trial": int(row[0])}
@@ -51,7 +53,8 @@ def format_report(results: RunResults, run_dir: str | os.PathLike) -> str:
     gains = [o.name for o in results.objectives if o.name not in ("flops", "params")]
     numeric = [*gains, *(c for c in ("flops", "params") if c in front.columns)]
     header = ["trial", *numeric, "architecture"]
-    lines = [[f"#{int(n)}" for n in front["number"]]]
+    marks = front["quality"].fillna("") if "quality" in front.columns else [""] * len(front)
+    lines = [[f"#{int(n)}" + (f" ({m})" if m else "") for n, m in zip(front["number"], marks)]]
     lines += [[_cell(name, v) for v in front[name]] for name in numeric]
     lines.append([str(s or "-") for s in front["summary"]])
     rows = list(zip(*lines))
@@ -75,6 +78,9 @@ def format_report(results: RunResults, run_dir: str | os.PathLike) -> str:
                 for i, (c, w) in enumerate(zip(row, widths))
             ).rstrip()
         )
+    for mark in sorted({m for m in marks if m}):
+        which = ", ".join(f"#{int(n)}" for n, m in zip(front["number"], marks) if m == mark)
+        text.append(f"{which}: {WHY[mark]}; `nas export` skips it unless --include-chance")
     reference = ", ".join(f"{k} {_cell(k, v)}" for k, v in results.reference_dict().items())
     note = "" if results.reference_fixed else " (derived from the trials; not yet stored)"
     text.append(f"hypervolume {results.hypervolume:.6g} against reference point {reference}{note}")

@@ -103,7 +103,9 @@ class RunResults:
         return [
             c
             for c in self.table.columns
-            if c not in _LEADING and c not in _TRAILING and not c.startswith("seconds_")
+            if c not in (*_LEADING, "quality")
+            and c not in _TRAILING
+            and not c.startswith("seconds_")
         ]
 
     def reference_dict(self) -> dict[str, float]:
@@ -143,7 +145,7 @@ def analyse_study(
         "train_seed",
     ):  # whole numbers, blank where not applicable
         table[column] = pd.to_numeric(table[column]).astype("Int64")
-    table = _with_noise(table, run_dir, names)
+    table = _with_quality(_with_noise(table, run_dir, names))
     sort_column = _sort_column(table, objectives)
     front = table[table["pareto"]].sort_values([sort_column, "number"], kind="stable")
     return RunResults(
@@ -165,6 +167,16 @@ def _with_noise(
     head = [c for c in table.columns if c in (*_LEADING, *objective_names)]
     rest = [c for c in table.columns if c not in head and c not in NOISE_COLUMNS]
     return table[[*head, *NOISE_COLUMNS, *rest]]
+
+
+def _with_quality(table: pd.DataFrame) -> pd.DataFrame:
+    """The quality mark (nas/runs/quality.py), right after the rank."""
+    from nas.runs.quality import add_quality_column
+
+    table = add_quality_column(table)
+    columns = [c for c in table.columns if c != "quality"]
+    at = columns.index("rank") + 1
+    return table[[*columns[:at], "quality", *columns[at:]]]
 
 
 def trials_table(study: optuna.Study) -> pd.DataFrame:

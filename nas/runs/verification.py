@@ -8,6 +8,12 @@ objective the mean, sample standard deviation and 95% Student-t interval of the 
 
 Two members are "not distinguishable" on an objective when Welch's t-test gives p >= 0.05
 (scipy installed), else when their 95% intervals overlap.
+
+Accuracy lives in [0, 1]: an interval reaching past it (two seeds, far apart) is cut to it
+and flagged. A seed that scores far below what the search recorded for the same
+architecture (more than 5 of the search score's standard errors, accuracy_se) is named
+in `shortfalls`: a training that failed (at chance, or diverged) should not hide inside a
+mean.
 """
 
 from __future__ import annotations
@@ -20,13 +26,14 @@ from typing import Any
 from nas.console import human
 from nas.runs import format as rf
 from nas.runs.atomic import write_csv, write_json
-from nas.runs.intervals import CONFIDENCE, t_interval, welch_p
+from nas.runs.intervals import CONFIDENCE, metric_bounds, t_interval, welch_p
 
 COUNTED = ("flops", "params")  # the same for every seed: no interval to compare
 # Shown with intervals whenever every seed has them, compared only when an objective.
 CLASS_SCORES = ("accuracy", "balanced_accuracy", "macro_f1")
 PERCENT = CLASS_SCORES  # shown as percentages
 SIGNIFICANCE = 1 - CONFIDENCE
+SHORTFALL_SE = 5.0  # a seed this many standard errors below the search's score failed
 
 
 def read_rows(run_dir: str | os.PathLike) -> list[dict[str, Any]]:
@@ -47,9 +54,13 @@ def write_rows(run_dir: Path, rows: list[dict[str, Any]], columns: list[str]) ->
 
 
 def summarise(
-    rows: list[dict[str, Any]], objectives: list[str], summaries: dict[int, str]
+    rows: list[dict[str, Any]],
+    objectives: list[str],
+    summaries: dict[int, str],
+    searched: dict[int, dict[str, float]] | None = None,
 ) -> dict[str, Any]:
-    """verify.json's document from verify.csv's rows."""
+    """verify.json's document from verify.csv's rows. `searched` holds, per trial, what
+    the search recorded (accuracy, accuracy_se, chance_accuracy) for the shortfall check."""
     members = []
     samples: dict[int, dict[str, list[float]]] = {}
     shown = [*objectives, *(n for n in CLASS_SCORES if n not in objectives and _all(rows, n))]
@@ -62,8 +73,10 @@ def summarise(
                 "summary": summaries.get(trial, ""),
                 "seeds": sorted(int(r["seed"]) for r in mine),
                 "objectives": {
-                    name: t_interval(values).to_dict() for name, values in samples[trial].items()
+                    name: t_interval(values, metric_bounds(name)).to_dict()
+                    for name, values in samples[trial].items()
                 },
+                "shortfalls": _shortfalls(mine, (searched or {}).get(trial)),
             }
         )
     if "flops" in objectives:  # the front's order in `nas report`
@@ -83,6 +96,28 @@ def _all(rows: list[dict[str, Any]], name: str) -> bool:
     return bool(rows) and all(
         isinstance(r.get(name), int | float) and math.isfinite(r[name]) for r in rows
     )
+
+
+def _shortfalls(rows: list[dict[str, Any]], search: dict[str, float] | None) -> list[dict]:
+    """The seeds of one member that scored far below its search score."""
+    if not search or search.get("accuracy") is None or not search.get("accuracy_se"):
+        return []
+    limit = search["accuracy"] - SHORTFALL_SE * search["accuracy_se"]
+    chance = search.get("chance_accuracy")
+    found = []
+    for row in sorted(rows, key=lambda r: int(r["seed"])):
+        accuracy = float(row["accuracy"])
+        if accuracy < limit:
+            at_chance = chance is not None and accuracy <= chance + 0.02
+            found.append(
+                {
+                    "seed": int(row["seed"]),
+                    "accuracy": accuracy,
+                    "search_accuracy": search["accuracy"],
+                    "at_chance": bool(at_chance),
+                }
+            )
+    return found
 
 
 def _pairs(samples: dict[int, dict[str, list[float]]], compared: list[str]) -> list[dict]:
@@ -127,6 +162,21 @@ def format_summary(document: dict[str, Any]) -> str:
     for member in document["members"]:
         cells = [_cell(name, value) for name, value in member["objectives"].items()]
         lines.append(f"  #{member['trial']:<4} {len(member['seeds'])} seeds  " + "  ".join(cells))
+    if any(v.get("clipped") for m in document["members"] for v in m["objectives"].values()):
+        lines.append(
+            "  * interval cut to the metric's range [0, 100]%: too few seeds, or seeds too "
+            "far apart, for a t-interval; verify again with more --seeds"
+        )
+    for member in document["members"]:
+        for miss in member.get("shortfalls", []):
+            chance = ", at chance level" if miss["at_chance"] else ""
+            lines.append(
+                f"warning: #{member['trial']} seed {miss['seed']} scored "
+                f"{100 * miss['accuracy']:.2f}%{chance}, far below the search's "
+                f"{100 * miss['search_accuracy']:.2f}% (more than {SHORTFALL_SE:.0f} standard "
+                "errors): a failed training, so this member's mean and interval mix failed "
+                "and sound runs; a lower learning rate or more warmup may steady it"
+            )
     for pair in document["indistinguishable"]:
         first, second = pair["trials"]
         test = f"Welch p = {pair['welch_p']:.2f}" if pair["welch_p"] is not None else ""
@@ -147,4 +197,5 @@ def _cell(name: str, stats: dict[str, Any]) -> str:
     text = f"{name} {scale * stats['mean']:.2f}{unit} +/- {scale * stats['std']:.2f}"
     if stats["low"] is not None:
         text += f" [{scale * stats['low']:.2f}, {scale * stats['high']:.2f}]"
+        text += "*" if stats.get("clipped") else ""
     return text

@@ -13,7 +13,7 @@ from search_space.layers.attention import WindowAttention, window_shape
 from search_space.layers.drop_path import DropPath
 from search_space.layers.mlp import Mlp, hidden_width, make_layer_scale
 from search_space.layers.norms import make_norm
-from search_space.layers.shortcut import make_pool, make_shortcut
+from search_space.layers.shortcut import make_pool, make_shortcut, shortcut_bias_option
 from search_space.options import Option, act_option, norm_eps_option, norm_option
 from search_space.registry import register_block
 
@@ -29,7 +29,11 @@ class AttentionBlock(Block):
 
     Accepts (N, C, H, W) maps and (N, T, C) token sequences.
 
-    Heads: ``heads`` wins when set; otherwise width // ``head_dim``.
+    Heads: ``heads`` wins when set; otherwise width // ``head_dim``, where the width
+    is the one attention runs at: a block that widens (its stage's first) widens in
+    its qkv projection by default (``widen: qkv``, CoAtNet), so q, k, v and the heads
+    follow the output width; ``widen: proj`` keeps them at the input width and widens
+    in the output projection (timm's CoAtNet RW models, ``expand_first=False``).
     With a stride, the attention path average-pools after norm1 and the residual
     goes through the stage's shortcut (CoAtNet's downsampling transformer block).
     ``window: null`` is global attention; an int is Swin's local windows (clipped
@@ -54,9 +58,19 @@ class AttentionBlock(Block):
         "shift": Option(bool, False, "shift the windows in odd blocks (Swin)"),
         "layer_scale": Option(float, 0.0, "layer scale init; 0 turns it off", minimum=0),
         "talking_heads": Option(bool, False, "mix the heads' logits before/after softmax (CaiT)"),
-        "norm_eps": norm_eps_option(),
+        "norm_eps": norm_eps_option(
+            "; timm's Swin uses 1e-5 on every norm (set it on the stem, stages and head)"
+        ),
+        "widen": Option(
+            str,
+            "qkv",
+            "where a widening block changes width: the qkv projection (heads from the "
+            "output width) or the output projection (heads from the input width; CoAtNet RW)",
+            choices=("qkv", "proj"),
+        ),
+        "shortcut_bias": shortcut_bias_option(),
     }
-    CHECK_KEYS = ("heads", "head_dim", "window")
+    CHECK_KEYS = ("heads", "head_dim", "window", "widen")
     TOKENS_OK = True
 
     def __init__(
@@ -80,9 +94,11 @@ class AttentionBlock(Block):
         layer_scale: float,
         talking_heads: bool,
         norm_eps: float | None,
+        widen: str,
+        shortcut_bias: bool,
     ):
         super().__init__()
-        options = {"heads": heads, "head_dim": head_dim, "window": window}
+        options = {"heads": heads, "head_dim": head_dim, "window": window, "widen": widen}
         problems = self.check(
             in_chs=in_chs, out_chs=out_chs, stride=stride, input_size=input_size, options=options
         )
@@ -91,19 +107,21 @@ class AttentionBlock(Block):
         self.token_issues = self.token_problems(
             stride=stride, options={"window": window, "rel_pos": rel_pos}
         )
-        self.shortcut = make_shortcut(in_chs, out_chs, stride, shortcut, norm)
+        self.shortcut = make_shortcut(in_chs, out_chs, stride, shortcut, norm, bias=shortcut_bias)
+        inner = in_chs if widen == "proj" else out_chs
         self.norm1 = make_norm(norm, in_chs, "channels_last", norm_eps)
         self.pool = make_pool(stride)
         self.attn = WindowAttention(
             in_chs,
             out_chs,
-            head_count(out_chs, heads, head_dim),
+            head_count(inner, heads, head_dim),
             strided_size(input_size, stride),
             window=window,
             shift=shift and index % 2 == 1,
             qkv_bias=qkv_bias,
             rel_pos=rel_pos == "bias",
             talking_heads=talking_heads,
+            inner_chs=inner,
         )
         self.scale1 = make_layer_scale(out_chs, layer_scale)
         self.norm2 = make_norm(norm, out_chs, "channels_last", norm_eps)
@@ -115,14 +133,16 @@ class AttentionBlock(Block):
     def check(
         cls, *, in_chs: int, out_chs: int, stride: int, input_size: Size, options: dict[str, Any]
     ) -> list[str]:
-        heads, head_dim, window = (options.get(k, cls.OPTIONS[k].default) for k in cls.CHECK_KEYS)
+        keys = cls.CHECK_KEYS
+        heads, head_dim, window, widen = (options.get(k, cls.OPTIONS[k].default) for k in keys)
+        width = in_chs if widen == "proj" else out_chs  # the width attention runs at
         problems = []
-        if heads is not None and out_chs % heads:
-            problems.append(f"width {out_chs} is not divisible by heads {heads}")
+        if heads is not None and width % heads:
+            problems.append(f"width {width} is not divisible by heads {heads}")
         elif heads is None and head_dim is None:
             problems.append("set heads or head_dim")
-        elif heads is None and out_chs % head_dim:
-            problems.append(f"width {out_chs} is not divisible by head_dim {head_dim}")
+        elif heads is None and width % head_dim:
+            problems.append(f"width {width} is not divisible by head_dim {head_dim}")
         size = strided_size(input_size, stride)
         shape = window_shape(size, window)
         if size[0] % shape[0] or size[1] % shape[1]:

@@ -35,7 +35,13 @@ class BottleneckBlock(Block):
         "expansion": Option(float, 4, "output width / bottleneck width", minimum=0.0625),
         "groups": groups_option(),
         "group_width": group_width_option(),
-        "se": Option(float, 0.0, "squeeze-excite ratio of the input width; 0 = off", minimum=0),
+        "se": Option(
+            float,
+            0.0,
+            "squeeze-excite ratio of the block input width (RegNetY: 0.25); 0 = off. "
+            "mbconv's se is of its output width by default",
+            minimum=0,
+        ),
         "norm": norm_option("batch"),
         "act": act_option("relu"),
     }

@@ -23,6 +23,9 @@ def window_shape(size: Size, window: int | None) -> Size:
 class WindowAttention(nn.Module):
     """(N, H, W, in_chs) -> (N, H, W, out_chs): attention within each window.
 
+    q, k and v are `inner_chs` wide (out_chs unless given): the qkv projection widens
+    in_chs -> inner_chs, the output projection inner_chs -> out_chs.
+
     `size` is the (H, W) it will see; it fixes the window, the shift and the bias
     table. Without a window and a bias, any size works (ViT's token sequences).
     Uses ``F.scaled_dot_product_attention`` so fused kernels run where available.
@@ -40,15 +43,17 @@ class WindowAttention(nn.Module):
         qkv_bias: bool,
         rel_pos: bool,
         talking_heads: bool = False,
+        inner_chs: int | None = None,
     ):
         super().__init__()
+        inner_chs = inner_chs or out_chs
         self.heads = heads
         self.fixed = window is not None or rel_pos  # else: one window, whatever the size
         self.window = window_shape(size, window)
         # Swin shifts by half a window, and not along a side the window already covers.
         self.shift = tuple(w // 2 if shift and w < s else 0 for w, s in zip(self.window, size))
-        self.qkv = nn.Linear(in_chs, 3 * out_chs, bias=qkv_bias)
-        self.proj = nn.Linear(out_chs, out_chs)
+        self.qkv = nn.Linear(in_chs, 3 * inner_chs, bias=qkv_bias)
+        self.proj = nn.Linear(inner_chs, out_chs)
         self.rel_pos = RelPosBias(self.window, heads) if rel_pos else None
         # Talking heads (Shazeer et al. 2020): heads x heads maps around the softmax.
         self.proj_l = nn.Linear(heads, heads) if talking_heads else None

@@ -8,10 +8,15 @@ from search_space.options import Option
 WIDTH_BASES = ("input", "output")
 
 
-def mobile_options() -> dict[str, Option]:
+def mobile_options(*, expansion_note: str = "") -> dict[str, Option]:
     """The keys every mobile block reads about its inner width and squeeze-excite."""
     return {
-        "expansion": Option(float, 4, "inner width / the width named by expansion_from", minimum=1),
+        "expansion": Option(
+            float,
+            4,
+            "inner width / the width named by expansion_from" + expansion_note,
+            minimum=1,
+        ),
         "expansion_from": Option(
             str,
             "output",
@@ -21,14 +26,25 @@ def mobile_options() -> dict[str, Option]:
         "divisor": Option(
             int,
             1,
-            "round inner widths to a multiple of this (8 in MobileNet); 1 = round()",
+            "round inner widths to a multiple of this (8 in MobileNet), never more than 10% "
+            "down; 1 = round(). Rounds the squeeze-excite width too, but only with "
+            "se_from: expanded",
             minimum=1,
         ),
-        "se": Option(float, 0.25, "squeeze-excite ratio; 0 turns it off", minimum=0, maximum=1),
+        "se": Option(
+            float,
+            0.25,
+            "squeeze-excite ratio of the width se_from names: the block output by default "
+            "(bottleneck's se is of its input); 0 turns it off",
+            minimum=0,
+            maximum=1,
+        ),
         "se_from": Option(
             str,
             "output",
-            "squeeze-excite width is se x this width: block input, output, or expanded",
+            "squeeze-excite width = se x this width: block input, output, or expanded (inner; "
+            "rounded to divisor, as MobileNetV3). When it names expansion_from's width it is "
+            "round(se x inner / expansion), as EfficientNet",
             choices=("input", "output", "expanded"),
         ),
         "se_act": Option(str, "silu", "squeeze-excite activation", choices=("relu", "silu")),

@@ -19,12 +19,14 @@ def make_pool(stride: int) -> nn.Module:
     return nn.AvgPool2d(stride, stride, ceil_mode=True, count_include_pad=False)
 
 
-def make_shortcut(in_chs: int, out_chs: int, stride: int, kind: str, norm: str) -> nn.Module:
+def make_shortcut(
+    in_chs: int, out_chs: int, stride: int, kind: str, norm: str, *, bias: bool = True
+) -> nn.Module:
     """Identity when the shape is kept; else a channels-first (N, C, H, W) projection.
 
     - ``conv``: strided 1x1 conv + norm (ResNet's projection shortcut).
-    - ``pool``: stride x stride average pool, then a 1x1 conv with bias when the
-      width changes (CoAtNet's downsampling shortcut; no norm).
+    - ``pool``: stride x stride average pool, then a 1x1 conv (with a bias unless
+      `bias` is false) when the width changes (CoAtNet's downsampling shortcut; no norm).
     """
     if stride == 1 and in_chs == out_chs:
         return nn.Identity()
@@ -32,13 +34,13 @@ def make_shortcut(in_chs: int, out_chs: int, stride: int, kind: str, norm: str) 
         conv = nn.Conv2d(in_chs, out_chs, 1, stride, bias=norm == "none")
         return nn.Sequential(conv, make_norm(norm, out_chs))
     if kind == "pool":
-        expand = nn.Conv2d(in_chs, out_chs, 1) if in_chs != out_chs else nn.Identity()
+        expand = nn.Conv2d(in_chs, out_chs, 1, bias=bias) if in_chs != out_chs else nn.Identity()
         return nn.Sequential(make_pool(stride), expand)
     raise ValueError(f"unknown shortcut {kind!r}; choose one of {SHORTCUTS}")
 
 
 def make_skip(
-    in_chs: int, out_chs: int, stride: int, kind: str, norm: str, skip: str
+    in_chs: int, out_chs: int, stride: int, kind: str, norm: str, skip: str, *, bias: bool = True
 ) -> nn.Module | None:
     """The residual path for a block's `skip` mode, or None when the block has none.
 
@@ -49,7 +51,16 @@ def make_skip(
     same_shape = stride == 1 and in_chs == out_chs
     if skip == "none" or (skip == "identity" and not same_shape):
         return None
-    return make_shortcut(in_chs, out_chs, stride, kind, norm)
+    return make_shortcut(in_chs, out_chs, stride, kind, norm, bias=bias)
+
+
+def shortcut_bias_option() -> Option:
+    return Option(
+        bool,
+        True,
+        "bias on the 1x1 conv of a pooling shortcut (downsample: pool) that changes the "
+        "width; false in timm's CoAtNet RW models",
+    )
 
 
 def skip_option(default: str = "projection") -> Option:

@@ -19,6 +19,8 @@ class ConvStem(Stem):
     """`depth` 3x3 convs to `width`, the first with `stride`, each followed by norm and act.
 
     ``final_norm: false`` leaves the last conv bare (CoAtNet's stem).
+    ``hidden_width`` sets the width of every conv but the last, which gives ``width``
+    (timm's CoAtNet RW stems: 32 then 64).
     """
 
     OPTIONS: ClassVar[dict[str, Option]] = {
@@ -28,6 +30,13 @@ class ConvStem(Stem):
         "act": act_option("relu"),
         "bias": Option(bool, False, "bias on the convs"),
         "final_norm": Option(bool, True, "norm and act after the last conv"),
+        "hidden_width": Option(
+            int,
+            None,
+            "width of every conv but the last (which gives width); null = width",
+            minimum=1,
+            nullable=True,
+        ),
     }
 
     def __init__(
@@ -42,17 +51,16 @@ class ConvStem(Stem):
         act: str,
         bias: bool,
         final_norm: bool,
+        hidden_width: int | None,
     ):
         super().__init__()
         layers: list[nn.Module] = []
-        for i in range(depth):
-            layers.append(
-                nn.Conv2d(
-                    in_chs if i == 0 else out_chs, out_chs, 3, stride if i == 0 else 1, 1, bias=bias
-                )
-            )
+        widths = [hidden_width or out_chs] * (depth - 1) + [out_chs]
+        for i, width in enumerate(widths):
+            source = in_chs if i == 0 else widths[i - 1]
+            layers.append(nn.Conv2d(source, width, 3, stride if i == 0 else 1, 1, bias=bias))
             if i < depth - 1 or final_norm:
-                layers += [make_norm(norm, out_chs), make_act(act)]
+                layers += [make_norm(norm, width), make_act(act)]
         self.layers = nn.Sequential(*layers)
 
     @classmethod

@@ -34,12 +34,26 @@ class PatchifyStem(Stem):
     OPTIONS: ClassVar[dict[str, Option]] = {
         "patch": Option(int, 4, "patch size = stride of the conv", minimum=1),
         "kernel": Option(
-            int, None, "conv kernel; null = patch (no overlap)", minimum=1, nullable=True
+            int,
+            None,
+            "conv kernel; null = patch (no overlap, sizes padded up to a multiple of the patch "
+            "at the bottom/right); a larger kernel pads (kernel - patch + 1) // 2 on every "
+            "side (PoolFormer's 7 with patch 4: 2)",
+            minimum=1,
+            nullable=True,
         ),
         "norm": norm_option("none"),
-        "norm_eps": norm_eps_option(),
+        "norm_eps": norm_eps_option(
+            "; timm's Swin uses 1e-5 on every norm (set it on the stem, stages and head)"
+        ),
         "class_token": Option(bool, False, "prepend a learned class token (ViT)"),
-        "pos_embed": Option(str, "none", "position embedding", choices=("none", "learned")),
+        "pos_embed": Option(
+            str,
+            "none",
+            "learned: one embedding per token, the class token included (197 for ViT-S/16 at "
+            "224), or per pixel without a class token; sized for the input resolution",
+            choices=("none", "learned"),
+        ),
     }
 
     def __init__(

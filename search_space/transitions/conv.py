@@ -17,6 +17,11 @@ class ConvTransition(Transition):
     3x3 stride 2 padding 1 in PoolFormer, whose blocks normalize their own input.
     """
 
+    SUMMARY = (
+        "a (2 stride - 1) conv with bias, padding stride - 1, and no norm (PoolFormer's 3x3 "
+        "stride 2)"
+    )
+
     def __init__(
         self, in_chs: int, out_chs: int, stride: int, *, norm: str, eps: float | None = None
     ):

@@ -19,6 +19,11 @@ class NormConvTransition(Transition):
     sizes that are not a multiple of the stride are zero-padded at the bottom/right.
     """
 
+    SUMMARY = (
+        "a norm over the input (the stage's `norm` and `norm_eps`), then a stride x stride "
+        "conv with bias (ConvNeXt)"
+    )
+
     def __init__(
         self, in_chs: int, out_chs: int, stride: int, *, norm: str, eps: float | None = None
     ):

@@ -21,6 +21,11 @@ class PatchMergeTransition(Transition):
     Swin's (column offset, then row offset, then channel), so Swin's weights port as is.
     """
 
+    SUMMARY = (
+        "each stride x stride neighbourhood concatenated, a norm over the concatenation (the "
+        "stage's `norm` and `norm_eps`: set 1e-5 for timm's Swin), a linear without bias (Swin)"
+    )
+
     def __init__(
         self, in_chs: int, out_chs: int, stride: int, *, norm: str, eps: float | None = None
     ):

@@ -87,3 +87,40 @@ def test_training_on_the_gpu_reads_pinned_batches_and_runs_every_regularizer() -
     result = train_and_evaluate(tiny_convnet(), data, config)
     assert result["device"].startswith("cuda") and math.isfinite(result["train_loss"])
     assert 0 <= result["accuracy"] <= 1
+
+
+def test_a_split_kept_on_the_device_gives_the_same_batches_as_reading_it() -> None:
+    """The resident path (on the GPU where one is, forced here on the CPU) draws the same
+    permutation and the same augmentation from the same generators: every augmented,
+    mixed batch of an epoch is identical."""
+    from evaluators.device import plan_device
+    from evaluators.training import _Batches
+
+    data = load_dataset(DataConfig(limit=500, num_workers=2), GRAY28)
+    train = TrainConfig(
+        epochs=2, batch_size=48, threads=1, seed=5, mixup=0.8, augment="trivialaugment",
+        random_erasing=0.25,
+    )  # fmt: skip
+    plan = plan_device("cpu")
+    read = _Batches(data, train, plan, seed=5, resident=False)
+    kept = _Batches(data, train, plan, seed=5, resident=True)
+    assert read.resident is None and kept.resident is not None
+    for epoch in (1, 2):
+        torch.manual_seed(epoch)  # mixing, policy and erasing also draw from the global RNG
+        first = list(read.epoch(epoch))
+        torch.manual_seed(epoch)
+        pairs = list(zip(first, kept.epoch(epoch), strict=True))
+        assert len(pairs) == len(data.train) // 48
+        for (a_images, a_labels), (b_images, b_labels) in pairs:
+            assert torch.equal(a_images, b_images) and torch.equal(a_labels, b_labels)
+
+
+def test_a_split_is_kept_on_the_device_only_on_cuda_and_only_in_memory(tmp_path: Path) -> None:
+    from evaluators.datasets.resident import resident_split
+
+    memory = load_dataset(DataConfig(limit=300), GRAY28)
+    assert resident_split(memory.train, torch.device("cpu")) is None  # auto: CUDA only
+    root = write_cifar(tmp_path, per_file=20)
+    config = DataConfig(name="cifar10", root=str(root), resize=True, in_memory=False)
+    disk = load_dataset(config, RGB28)
+    assert disk.train.on_disk and resident_split(disk.train, torch.device("cpu"), True) is None

@@ -26,6 +26,13 @@ PUBLISHED_PARAMS = {
     "swin_small_patch4_window7_224": 49_606_258,  # swin_small_patch4_window7_224
     "mixer_b16_224": 59_880_472,  # mixer_b16_224
     "poolformer_s12": 11_915_176,  # poolformer_s12
+    "convnext_nano": 15_593_560,  # convnext_nano
+    "efficientnet_b1": 7_794_184,  # efficientnet_b1
+    "mobilenetv3_small_100": 2_542_856,  # mobilenetv3_small_100
+    "regnetx_004": 5_157_512,  # regnetx_004
+    "regnety_004": 4_344_144,  # regnety_004
+    "deit_small_patch16_224": 22_050_664,  # deit_small_patch16_224
+    "coatnet_1_rw_224": 41_721_502,  # coatnet_1_rw_224
 }
 
 

@@ -82,6 +82,10 @@ def front_figure(table: pd.DataFrame) -> dict[str, Any]:
     front = shown[on_front].sort_values("flops")
     style = {"mode": "lines+markers", "line": {"shape": "hv", "color": "#d62728"}}
     data.append(_points(front, "Pareto front", marker={"color": "#d62728", "size": 9}, **style))
+    marks = shown["quality"].fillna("").astype(str) if "quality" in shown else None
+    if marks is not None and (marks != "").any():  # ringed: models that learned nothing
+        ring = {"symbol": "circle-open", "size": 16, "color": "#000000", "line": {"width": 2}}
+        data.append(_points(shown[marks != ""], "at chance or far below the run", marker=ring))
     title = f"{len(front)} Pareto-optimal of {len(table)} trials"
     axis = "FLOPs (1 multiply-add = 1 FLOP, log scale)"
     layout = _layout(title, axis, "accuracy (higher is better)", True, shown["flops"])

@@ -24,7 +24,7 @@ def test_zoo_lists_every_model(nas):
     result = nas("zoo", "--json")
     assert result.code == 0, result.err
     rows = {row["name"]: row for row in result.json()["models"]}
-    assert len(rows) == 13
+    assert len(rows) >= 18
     assert rows["resnet50"]["params"] == 25_557_032
 
 
@@ -41,6 +41,34 @@ def test_timm_checkpoint_converts_to_weights_with_the_same_logits(nas, tmp_path)
         assert (ours(images) - theirs(images)).abs().max().item() < 1e-5
 
 
+def test_timm_checkpoint_converts_for_the_users_own_architecture(nas, tmp_path):
+    """ResNet-34 is not in the zoo: the user's file names the architecture."""
+    theirs = perturbed_timm_model("resnet34")
+    checkpoint, output = tmp_path / "timm.safetensors", tmp_path / "ours.safetensors"
+    save_file({k: v.contiguous() for k, v in theirs.state_dict().items()}, checkpoint)
+    arch_file = tmp_path / "my_resnet34.yaml"
+    arch_file.write_text(
+        "name: my_resnet34\n"
+        "input: {channels: 3, resolution: 224, classes: 1000}\n"
+        "stem: {type: resnet, width: 64}\n"
+        "stages:\n"
+        + "".join(
+            f"  - {{block: resnet, depth: {d}, width: {w}, stride: {s}}}\n"
+            for d, w, s in [(3, 64, 1), (4, 128, 2), (6, 256, 2), (3, 512, 2)]
+        )
+    )
+    result = nas(
+        "zoo", "--timm-weights", checkpoint, "--arch", arch_file, "--output", output, "--json"
+    )
+    assert result.code == 0, result.err
+    assert result.json()["name"] == "my_resnet34"
+    ours = build_model(load_architecture(arch_file)).eval()
+    ours.load_state_dict(load_file(output), strict=True)
+    images = torch.randn(2, 3, 64, 64, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        assert (ours(images) - theirs(images)).abs().max().item() < 1e-5
+
+
 def test_checkpoint_of_another_model_exits_2(nas, tmp_path):
     checkpoint = tmp_path / "timm.safetensors"
     state = perturbed_timm_model("resnet18").state_dict()
@@ -48,7 +76,7 @@ def test_checkpoint_of_another_model_exits_2(nas, tmp_path):
     out = tmp_path / "o.safetensors"
     result = nas("zoo", "resnet50", "--timm-weights", str(checkpoint), "--output", str(out))
     assert result.code == 2
-    assert "does not match zoo model 'resnet50'" in result.err
+    assert "does not match architecture 'resnet50'" in result.err
     assert not out.exists()
 
 

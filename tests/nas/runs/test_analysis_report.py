@@ -99,3 +99,84 @@ def test_browser_check_fails_on_a_javascript_error(tmp_path: Path) -> None:
     )
     assert done.returncode == 1
     assert "undefinedFunction" in done.stderr
+
+
+def _browser_layout(page: Path, tmp_path: Path) -> tuple[subprocess.CompletedProcess, dict]:
+    script = ROOT / "scripts" / "check_report_browser.py"
+    shot = tmp_path / "shot.png"
+    done = subprocess.run(
+        [sys.executable, str(script), str(page), "--screenshot", str(shot), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    return done, json.loads(done.stdout)
+
+
+def _counts(legend: list[str]) -> dict[str, int]:
+    """{"conv": 4} from 'conv (4 trials, 4 on its front)' or 'conv (4 trials)'."""
+    found = (re.fullmatch(r"(.+) \((\d+) trials?(, .*)?\)", entry) for entry in legend)
+    return {m.group(1): int(m.group(2)) for m in found if m}
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium (apt-get install -y chromium)")
+def test_the_drawn_page_has_readable_ticks_its_budgets_and_legends_that_agree(
+    tmp_path: Path,
+) -> None:
+    """What Chromium drew, read back from the page: no two tick labels overlap, every FLOPs
+    budget asked for is a dashed line, and the fronts and EDF legends count the same
+    trials as the table does."""
+    from nas.runs.analysis import parse_budget
+
+    table = _reference_table()
+    budgets = [parse_budget("flops<=1e6"), parse_budget("flops<=2.5e6")]
+    keys = ["family", "stages[1].block"]
+    analysis = analyze_table(table, DEFAULT_GOALS, keys=keys, budgets=budgets)
+    page = tmp_path / "report.html"
+    write_report(page, build_report(table, "reference", "", analysis, None))
+    done, state = _browser_layout(page, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert state["unreadable"] == 0
+    figures = {f["title"]: f for f in state["layout"]}
+    front = figures[f"{int(table['pareto'].sum())} Pareto-optimal of {len(table)} trials"]
+    flops_ticks = [t["text"] for t in front["xticks"]]
+    assert len(flops_ticks) >= 3 and len(set(flops_ticks)) == len(flops_ticks)
+    assert sum(int(re.search(r"\((\d+)\)", e).group(1)) for e in front["legend"]) == len(table)
+    for key in keys:
+        groups = table.assign(group=[_group(table, key, i) for i in range(len(table))])
+        expected = groups["group"].value_counts().to_dict()
+        fronts, edf = figures[f"fronts by {key}"], figures[f"error EDF by {key}"]
+        assert fronts["dashed"] == len(budgets)
+        assert _counts(fronts["legend"]) == _counts(edf["legend"]) == expected
+
+
+def _group(table: pd.DataFrame, key: str, row: int) -> str:
+    """The row's group under `key`, read from its arch_yaml (independently of analyze)."""
+    import yaml
+
+    arch = yaml.safe_load(table["arch_yaml"].iloc[row])
+    if key == "family":
+        attention = [s["block"] == "attention" for s in arch["stages"]]
+        return "conv" if not any(attention) else "attention" if all(attention) else "hybrid"
+    return str(arch["stages"][1]["block"])
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium (apt-get install -y chromium)")
+def test_overlapping_tick_labels_fail_the_browser_check(tmp_path: Path) -> None:
+    from nas.runs.html.page import Section, render_page
+
+    labels = [f"a long tick label number {i}" for i in range(12)]
+    crowded = {
+        "data": [{"type": "scatter", "x": list(range(12)), "y": list(range(12))}],
+        "layout": {
+            "title": {"text": "crowded"},
+            "xaxis": {"tickvals": list(range(12)), "ticktext": labels, "tickangle": 0},
+        },
+    }
+    page = tmp_path / "crowded.html"
+    page.write_text(render_page("crowded", [Section("crowded", figures=[crowded])]))
+    done, state = _browser_layout(page, tmp_path)
+    assert done.returncode == 1 and state["unreadable"] > 0
+    assert "crowded: ticks 'a long tick label number 0' and" in done.stderr

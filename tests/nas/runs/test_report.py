@@ -133,7 +133,15 @@ def test_trials_table_has_one_row_per_trial_with_every_metric(run_dir):
     write_tables(run_dir, study)
     table = pd.read_csv(run_dir / rf.TRIALS_CSV)
     assert list(table["number"]) == list(range(len(TRIALS)))
-    assert list(table.columns[:6]) == ["number", "state", "pareto", "rank", "accuracy", "flops"]
+    assert list(table.columns[:7]) == [
+        "number",
+        "state",
+        "pareto",
+        "rank",
+        "quality",
+        "accuracy",
+        "flops",
+    ]
     for column in (
         "params",
         "summary",

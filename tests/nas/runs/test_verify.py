@@ -14,7 +14,7 @@ import pytest
 
 from nas.runs import format as rf
 from nas.runs.intervals import T_TABLE_95, t_interval, t_quantile
-from nas.runs.verification import summarise
+from nas.runs.verification import format_summary, summarise
 
 T_975_DF2 = 4.302652729911275  # t(0.975, 2), from any printed t table
 
@@ -47,6 +47,42 @@ def test_one_seed_has_no_interval_and_separated_members_are_told_apart() -> None
     pairs = document["indistinguishable"]
     assert [p["trials"] for p in pairs] == [[1, 3]]  # 0.91 vs 0.915: the rest are apart
     assert pairs[0]["overlap"] and pairs[0]["welch_p"] > 0.05
+
+
+def test_an_interval_past_the_metrics_range_is_cut_to_it_and_flagged() -> None:
+    # 42.11% +/- 12.41 on 2 seeds: mean +/- 12.706 * s / sqrt(2) reaches -69% and 154%.
+    values = [0.4211 - 0.1241 / math.sqrt(2), 0.4211 + 0.1241 / math.sqrt(2)]
+    loose = t_interval(values)
+    assert loose.low < 0 and loose.high > 1 and not loose.clipped
+    cut = t_interval(values, (0.0, 1.0))
+    assert (cut.low, cut.high, cut.clipped) == (0.0, 1.0, True)
+    assert cut.mean == pytest.approx(0.4211) and cut.std == pytest.approx(0.1241)
+    inside = t_interval([0.90, 0.92, 0.94], (0.0, 1.0))
+    assert not inside.clipped and inside.high == pytest.approx(0.92 + 0.049683, abs=1e-6)
+    rows = [
+        {"trial": 4, "seed": s, "epochs": 1, "accuracy": a, "flops": 1e6}
+        for s, a in zip((1, 2), values)
+    ]
+    document = summarise(rows, ["accuracy", "flops"], {})
+    text = format_summary(document)
+    assert "[0.00, 100.00]*" in text and "interval cut to the metric's range" in text
+
+
+def test_a_seed_far_below_the_search_score_is_named() -> None:
+    # Searched at 91.2% with a 0.9-point standard error: 5 SE below is 86.7%.
+    searched = {7: {"accuracy": 0.912, "accuracy_se": 0.009, "chance_accuracy": 0.333}}
+    rows = [
+        {"trial": 7, "seed": s, "epochs": 1, "accuracy": a, "flops": 1e6}
+        for s, a in zip((1, 2, 3), (0.905, 0.333, 0.866))
+    ]
+    document = summarise(rows, ["accuracy", "flops"], {}, searched)
+    misses = document["members"][0]["shortfalls"]
+    assert [(m["seed"], m["at_chance"]) for m in misses] == [(2, True), (3, False)]
+    text = format_summary(document)
+    assert (
+        "warning: #7 seed 2 scored 33.30%, at chance level, far below the search's 91.20%" in text
+    )
+    assert "#7 seed 1" not in text
 
 
 SPACE = {
@@ -91,7 +127,12 @@ def test_a_real_verify_records_every_seed_and_resumes(nas, write_space, tmp_path
         assert stats["mean"] == pytest.approx(sum(values) / 2)
         # n = 2: s = |a - b| / sqrt(2), half = t(0.975, 1) * s / sqrt(2) = t * |a - b| / 2
         half = 12.706204736174707 * abs(values[0] - values[1]) / 2
-        assert stats["high"] - stats["mean"] == pytest.approx(half)
+        mean = sum(values) / 2
+        assert stats["high"] == pytest.approx(min(mean + half, 1.0))
+        assert stats["low"] == pytest.approx(max(mean - half, 0.0))
+        assert stats["clipped"] == (mean + half > 1.0 or mean - half < 0.0)
+    assert "nas verify: 2 training(s) to run; 2 already in verify.csv are kept" in result.err
+    assert "[2/2] trial " in result.err and ", done" in result.err
     report = nas("report", run, "--no-plots")
     assert "verified: 1 epoch(s)" in report.out
     assert (
