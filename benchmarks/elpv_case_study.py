@@ -99,16 +99,25 @@ def baseline_trials(run: Path) -> dict[str, int]:
 
 
 def verified(run: Path) -> dict[int, dict]:
-    """Trial -> verify.json's balanced-accuracy interval (mean, low, high, seeds)."""
-    path = run / "verify.json"
+    """Trial -> balanced accuracy over its verify seeds (mean, low, high, seeds), from
+    verify.csv: every member ever verified (verify.json holds the last call's members)."""
+    import pandas as pd
+
+    from nas.runs.intervals import t_interval
+
+    path = run / "verify.csv"
     if not path.is_file():
         return {}
-    members = json.loads(path.read_text())["members"]
-    return {
-        m["trial"]: {**m["objectives"][METRIC], "seeds": len(m["seeds"])}
-        for m in members
-        if METRIC in m["objectives"]
-    }
+    rows = pd.read_csv(path)
+    if METRIC not in rows.columns:
+        return {}
+    found = {}
+    for trial, seeds in rows.groupby("trial"):
+        values = [float(v) for v in seeds[METRIC].dropna()]
+        if values:
+            interval = t_interval(values, (0.0, 1.0)).to_dict()
+            found[int(trial)] = {**interval, "seeds": len(values)}
+    return found
 
 
 def table_rows(run: Path) -> list[dict]:
@@ -120,7 +129,8 @@ def table_rows(run: Path) -> list[dict]:
     trials = pd.read_csv(run / "trials.csv")
     baselines = {n: name for name, n in baseline_trials(run).items()}
     intervals = verified(run)
-    chosen = trials[(trials["pareto"] == True) | trials["number"].isin(baselines)]  # noqa: E712
+    shown = (trials["pareto"] == True) | trials["number"].isin([*baselines, *intervals])  # noqa: E712
+    chosen = trials[shown]
     rows = []
     for _, row in chosen.sort_values("flops").iterrows():
         number = int(row["number"])
@@ -128,7 +138,8 @@ def table_rows(run: Path) -> list[dict]:
         rows.append(
             {
                 "trial": number,
-                "role": baselines.get(number, "front"),
+                # searched: verified while on the front, dominated since by a later trial
+                "role": baselines.get(number, "front" if row["pareto"] else "searched"),
                 "family": family(arch.to_dict()),
                 "flops": float(row["flops"]),
                 "search": float(row[METRIC]),
@@ -145,10 +156,11 @@ def _arch_file(run: Path, number: int) -> Path:
 
 
 def dominance(rows: list[dict]) -> list[str]:
-    """Per baseline: the front members at equal or lower FLOPs whose verified interval lies
-    above the baseline's (beyond noise), or whose mean alone is higher (within noise)."""
+    """Per baseline: the searched models (front members, and earlier members since dominated)
+    at equal or lower FLOPs whose verified interval lies above the baseline's (beyond
+    noise), or whose mean alone is higher (within noise)."""
     lines = []
-    front = [r for r in rows if r["role"] == "front" and r["verified"]]
+    front = [r for r in rows if r["role"] in ("front", "searched") and r["verified"]]
     for base in (r for r in rows if r["role"] != "front"):
         if not base["verified"]:
             lines.append(f"{base['role']}: not verified")
@@ -166,7 +178,7 @@ def dominance(rows: list[dict]) -> list[str]:
             )
             verdict += ", but the intervals overlap: not decided"
         else:
-            verdict = "not dominated: no verified front member at <= its FLOPs scores higher"
+            verdict = "not dominated: no verified searched model at <= its FLOPs scores higher"
         lines.append(
             f"{base['role']} (#{base['trial']}, {base['flops'] / 1e6:.1f} MFLOPs): {verdict}"
         )
@@ -229,8 +241,8 @@ def plot_front(run: Path, rows: list[dict]) -> Path:
     front = done[done["pareto"] == True].sort_values("flops")  # noqa: E712
     axes.step(front["flops"] / 1e6, front[METRIC], where="post", c="C0", label="front")
     for r in rows:
-        color = "C0" if r["role"] == "front" else "C3"
-        if r["role"] != "front":
+        color = "C3" if r["role"] not in ("front", "searched") else "C0"
+        if color == "C3":
             axes.scatter([r["flops"] / 1e6], [r["search"]], marker="s", s=40, c=color)
             axes.annotate(r["role"], (r["flops"] / 1e6, r["search"]), fontsize=8)
         if r["verified"] and r["verified"].get("low") is not None:
