@@ -11,7 +11,7 @@ from pathlib import Path
 
 import search_space.builder  # noqa: F401  (registers every component)
 from search_space.options import Option
-from search_space.registry import BLOCKS, HEADS, STEMS, Registry
+from search_space.registry import BLOCKS, HEADS, STEMS, TRANSITIONS, Registry
 
 
 def _value(value: object) -> str:
@@ -60,7 +60,35 @@ def reference_markdown() -> str:
         sections.append(f"#### {title}\n")
         names = [name for name in registry.names() if _bundled(registry.get(name))]
         sections += [component_table(registry, name) + "\n" for name in names]
+    sections.append(_transitions_markdown())
+    sections.append(_ties_markdown())
     return "\n".join(sections)
+
+
+def _transitions_markdown() -> str:
+    """The layers a stage's ``downsample`` may name, beside ``block`` and ``pool``."""
+    rows = ["#### Downsample layers (`downsample:`)\n", "| name | layer |", "| --- | --- |"]
+    for name in TRANSITIONS.names():
+        cls = TRANSITIONS.get(name)
+        if _bundled(cls):
+            doc = sys.modules[cls.__module__].__doc__ or ""  # the file's one-line summary
+            rows.append(f"| `{name}` | {doc.strip().splitlines()[0]} |")
+    return "\n".join(rows) + "\n"
+
+
+def _ties_markdown() -> str:
+    """The ``tied:`` section, in the words of its module's docstring."""
+    from search_space import ties
+
+    doc = (ties.__doc__ or "").strip().split("\n\n")
+    lines = [
+        "#### Tied choices (`tied:`)\n",
+        " ".join(doc[0].split()) + "\n",
+        " ".join(doc[1].split()),
+    ]
+    lines += ["", "```yaml", *[line[4:] for line in doc[2].splitlines()], "```", ""]
+    lines.append(" ".join(doc[3].split()))
+    return "\n".join(lines).replace("``", "`") + "\n"
 
 
 def _bundled(cls: type) -> bool:
