@@ -17,7 +17,10 @@ BEST = {
     "nb201_cifar100": (73.51, 9930),
     "nb201_imagenet16": (47.31, 857),
 }
-BEST_CIFAR10_CELL = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|"
+BEST_CIFAR10_CELL = (
+    "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|"
+    "+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|"
+)
 
 
 def test_the_table_holds_every_architecture_once() -> None:

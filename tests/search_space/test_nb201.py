@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from evaluators.tabular.nb201_counts import EDGES, nb201_counts
+from evaluators.tabular.nb201_table import edges_of
 from search_space import build_model, count_params, load_architecture, load_space
 from search_space.sampling import space_size
 
@@ -17,9 +18,13 @@ OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 CELLS = [
     dict.fromkeys(EDGES, "nor_conv_3x3"),  # the largest: 1.53 MB in NB201's tables
     dict.fromkeys(EDGES, "none"),  # the smallest: 0.07 MB
-    dict(zip(EDGES, ("nor_conv_1x1", "avg_pool_3x3", "nor_conv_3x3", "skip_connect", "none", "nor_conv_1x1"))),
-    dict(zip(EDGES, ("avg_pool_3x3", "nor_conv_3x3", "nor_conv_1x1", "avg_pool_3x3", "avg_pool_3x3", "skip_connect"))),
-]  # fmt: skip
+    edges_of(
+        "|nor_conv_1x1~0|+|avg_pool_3x3~0|nor_conv_3x3~1|+|skip_connect~0|none~1|nor_conv_1x1~2|"
+    ),
+    edges_of(
+        "|avg_pool_3x3~0|+|nor_conv_3x3~0|nor_conv_1x1~1|+|avg_pool_3x3~0|avg_pool_3x3~1|skip_connect~2|"
+    ),
+]
 
 
 def nb201_arch(edges: dict[str, str]):
