@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from typing import Any
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
@@ -67,7 +68,11 @@ def _persist(study: optuna.Study, trial: FrozenTrial) -> None:
     """Writes a decided trial of the in-memory copy to the run's storage, same number."""
     stored = study.get_trials(deepcopy=False)
     if trial.number == len(stored):
-        study.add_trial(trial)  # one transaction
+        backend = _rdb_backend(study)
+        if backend is None:
+            study.add_trial(trial)
+        else:
+            _insert(study, backend, trial)
         return
     if trial.number > len(stored) or stored[trial.number].state != TrialState.WAITING:
         raise RuntimeError(f"trial {trial.number} is out of step with the study")
@@ -82,3 +87,62 @@ def _persist(study: optuna.Study, trial: FrozenTrial) -> None:
     for key, value in trial.user_attrs.items():
         storage.set_trial_user_attr(trial_id, key, value)
     storage.set_trial_state_values(trial_id, trial.state, trial.values)
+
+
+def _rdb_backend(study: optuna.Study) -> Any:
+    from optuna.storages import RDBStorage
+
+    backend = getattr(study._storage, "_backend", study._storage)  # through _CachedStorage
+    return backend if isinstance(backend, RDBStorage) else None
+
+
+def _insert(study: optuna.Study, backend: Any, trial: FrozenTrial) -> None:
+    """The trial as rows of Optuna's schema, in one transaction. `Study.add_trial` would
+    look every parameter's earlier distribution up across the whole study, which grows
+    with the study (a second per trial at 10,000 trials on SQLite)."""
+    from optuna.distributions import distribution_to_json
+    from optuna.storages._rdb import models
+    from optuna.storages._rdb.storage import _create_scoped_session
+
+    study_id = study._study_id
+    with _create_scoped_session(backend.scoped_session) as session:
+        models.StudyModel.find_or_raise_by_id(study_id, session, for_update=True)
+        row = models.TrialModel(
+            study_id=study_id,
+            number=None,
+            state=trial.state,
+            datetime_start=trial.datetime_start,
+            datetime_complete=trial.datetime_complete,
+        )
+        session.add(row)
+        session.flush()
+        row.number = row.count_past_trials(session)
+        if row.number != trial.number:
+            raise RuntimeError(f"trial {trial.number} would be stored as {row.number}")
+        rows: list[Any] = []
+        for name, value in trial.params.items():
+            distribution = trial.distributions[name]
+            rows.append(
+                models.TrialParamModel(
+                    trial_id=row.trial_id,
+                    param_name=name,
+                    param_value=distribution.to_internal_repr(value),
+                    distribution_json=distribution_to_json(distribution),
+                )
+            )
+        for objective, value in enumerate(trial.values or []):
+            stored, kind = models.TrialValueModel.value_to_stored_repr(value)
+            rows.append(
+                models.TrialValueModel(
+                    trial_id=row.trial_id, objective=objective, value=stored, value_type=kind
+                )
+            )
+        for model, attrs in (
+            (models.TrialUserAttributeModel, trial.user_attrs),
+            (models.TrialSystemAttributeModel, trial.system_attrs),
+        ):
+            rows += [
+                model(trial_id=row.trial_id, key=key, value_json=json.dumps(value))
+                for key, value in attrs.items()
+            ]
+        session.add_all(rows)

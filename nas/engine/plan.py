@@ -81,7 +81,8 @@ class TrialPlan:
         # fails to build keeps it); the study keeps one line, so the dashboard stays narrow.
         # Its train section is the trial's recipe, so `nas train` repeats the trial.
         folder = self.run_dir / rf.TRIALS_DIR / str(trial.number)
-        write_text(folder / rf.ARCH_FILE, _arch_yaml(arch, train))
+        # A driver-scored trial's files skip the fsyncs: the study holds the same record.
+        write_text(folder / rf.ARCH_FILE, _arch_yaml(arch, train), durable=not self.instant)
         trial.set_user_attr(rf.ATTR_SUMMARY, arch.summary())
         sampled = time.perf_counter()
         candidate = Candidate(trial, arch, {}, {"sample": sampled - tick}, train=train)
