@@ -37,11 +37,13 @@ def run_in_driver(
 ) -> StudySearcher:
     """Asks, scores and tells trials until `target` are decided (or a write fails)."""
     memory = optuna.create_study(directions=study.directions, sampler=study.sampler)
-    for trial in study.get_trials(deepcopy=False):
+    stored = study.get_trials(deepcopy=False)  # what the storage holds, kept up to date here
+    for trial in stored:
         memory.add_trial(trial)
 
     def persisted(number: int, state: str, attrs: dict) -> None:
-        _persist(study, memory.get_trials(deepcopy=False)[number])
+        trial = memory.get_trials(deepcopy=False)[number]
+        _persist(study, stored, trial)
         on_finished(number, state, attrs)
 
     searcher = StudySearcher(memory, plan, target, persisted)
@@ -64,15 +66,16 @@ def run_in_driver(
     return searcher
 
 
-def _persist(study: optuna.Study, trial: FrozenTrial) -> None:
-    """Writes a decided trial of the in-memory copy to the run's storage, same number."""
-    stored = study.get_trials(deepcopy=False)
+def _persist(study: optuna.Study, stored: list[FrozenTrial], trial: FrozenTrial) -> None:
+    """Writes a decided trial of the in-memory copy to the run's storage, same number;
+    `stored` is the storage's trials in order (this search is its only writer)."""
     if trial.number == len(stored):
         backend = _rdb_backend(study)
         if backend is None:
             study.add_trial(trial)
         else:
             _insert(study, backend, trial)
+        stored.append(trial)
         return
     if trial.number > len(stored) or stored[trial.number].state != TrialState.WAITING:
         raise RuntimeError(f"trial {trial.number} is out of step with the study")
@@ -87,6 +90,7 @@ def _persist(study: optuna.Study, trial: FrozenTrial) -> None:
     for key, value in trial.user_attrs.items():
         storage.set_trial_user_attr(trial_id, key, value)
     storage.set_trial_state_values(trial_id, trial.state, trial.values)
+    stored[trial.number] = trial
 
 
 def _rdb_backend(study: optuna.Study) -> Any:

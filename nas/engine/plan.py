@@ -162,7 +162,8 @@ def _arch_yaml(arch: Any, train: dict[str, Any]) -> str:
     import yaml
 
     document = {**arch.to_dict(run_config=False), "train": train}
-    return yaml.safe_dump(document, sort_keys=False, default_flow_style=None, width=1000)
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's, when installed: 10x
+    return yaml.dump(document, Dumper=dumper, sort_keys=False, default_flow_style=None, width=1000)
 
 
 def _absolute_root(data: Any) -> Any:
