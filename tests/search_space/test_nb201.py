@@ -63,7 +63,7 @@ def test_the_space_holds_the_15625_architectures() -> None:
     assert space.free_parameters() == [f"tied.{edge}" for edge in EDGES]
 
 
-def test_the_paper_formula_gives_the_published_extremes() -> None:
+def test_the_paper_formula_gives_the_extremes() -> None:
     assert round(paper_params(CELLS[0]) / 1e6, 2) == 1.53
     assert round(paper_params(CELLS[1]) / 1e6, 2) == 0.07
 
