@@ -119,3 +119,12 @@ def test_an_all_none_cell_cuts_the_input_off() -> None:
     with torch.no_grad():
         a, b = model(torch.randn(2, 3, 32, 32)), model(torch.randn(2, 3, 32, 32))
     assert torch.allclose(a, b)
+
+
+def test_nas_validate_reports_15625_and_needs_no_data(capsys) -> None:
+    from nas.cli import main
+
+    assert main(["validate", "nb201"]) == 0
+    out = capsys.readouterr().out
+    assert "6 choices, 15,625 architectures" in out
+    assert "data: not needed" in out
