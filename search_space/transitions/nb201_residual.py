@@ -19,6 +19,13 @@ class NB201Residual(Transition):
     width changes. Always batch norm, as in NB201; the stage's ``norm`` is not read.
     """
 
+    # One line for the README's key reference (the generator reads it where it lists
+    # transitions by this attribute).
+    SUMMARY = (
+        "NAS-Bench-201's residual block: ReLU-conv3x3/s-BN, ReLU-conv3x3-BN, plus a s x s "
+        "average pool and 1x1 conv shortcut"
+    )
+
     def __init__(
         self, in_chs: int, out_chs: int, stride: int, *, norm: str, eps: float | None = None
     ):
