@@ -9,8 +9,10 @@ Each measurement is its own process, so the peak memory (ru_maxrss) is that run'
 The time is the search call itself (imports excluded), divided by the trials.
 
     python benchmarks/nb201_scale.py            # 100 and 1,000 trials: about 5 minutes
-    python benchmarks/nb201_scale.py --full     # adds 10,000: about an hour on 2 cores,
+    python benchmarks/nb201_scale.py --full     # adds 10,000: about 1.5 hours on 2 cores,
                                                 # mostly TPE's own cost, which grows with N
+    python benchmarks/nb201_scale.py --tail-of RUN  # a finished run's last trials against
+                                                # the plain loop's cost at the same N
 """
 
 from __future__ import annotations
@@ -74,12 +76,56 @@ def measure(code: str, *args: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def tail_comparison(run_dir: str, sampler: str, asks: int = 50) -> None:
+    """At the end of a finished `nas search nb201` run: its last trials' spacing against
+    the plain loop's cost per trial at the same N (the same sampler on a copy of the
+    run's trials in memory, `asks` more asks and tells), when a full plain run to that N
+    does not fit in the time at hand."""
+    import time
+
+    import optuna
+
+    from evaluators.tabular.nb201_counts import EDGES, nb201_counts
+    from evaluators.tabular.nb201_table import cell_string, load_table
+    from nas.engine.samplers import make_sampler
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    url = f"sqlite:///{Path(run_dir).resolve() / 'study.db'}"
+    study = optuna.load_study(study_name=optuna.get_all_study_names(url)[0], storage=url)
+    trials = sorted(study.get_trials(deepcopy=False), key=lambda t: t.number)
+    ends = [t.datetime_complete for t in trials[-asks - 1 :]]
+    ours = (ends[-1] - ends[0]).total_seconds() / asks
+    memory = optuna.create_study(
+        directions=["maximize", "minimize"],
+        sampler=make_sampler(sampler, seed=0, trials=len(trials)),
+    )
+    memory.add_trials(trials)
+    table, ops = (
+        load_table(),
+        ["none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3"],
+    )
+    start = time.perf_counter()
+    for _ in range(asks):
+        trial = memory.ask()
+        edges = {key: trial.suggest_categorical(f"tied.{key}", ops) for key in EDGES}
+        row = table.index[cell_string(edges)]
+        memory.tell(trial, [table.accuracy["nb201_cifar10"][row], nb201_counts(edges)["flops"]])
+    plain = (time.perf_counter() - start) / asks
+    print(f"at N = {len(trials):,}: nas search {ours * 1e3:.0f} ms per trial (its last {asks}), "
+          f"plain Optuna in memory {plain * 1e3:.0f} ms ({asks} asks on a copy): "
+          f"ratio {ours / plain:.2f}")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="also 10,000 trials")
     parser.add_argument("--sampler", default="tpe")
     parser.add_argument("--sizes", help="comma-separated trial counts instead (e.g. 10000)")
+    parser.add_argument("--tail-of", help="a finished nb201 run: compare its last trials only")
     args = parser.parse_args()
+    if args.tail_of:
+        tail_comparison(args.tail_of, args.sampler)
+        return
     sizes = [100, 1000, *([10_000] if args.full else [])]
     if args.sizes:
         sizes = [int(size) for size in args.sizes.split(",")]
