@@ -10,7 +10,7 @@ and grad_norm do, so their figures are for noise, not for CIFAR-10 images (pass
 --images-npy with a (N, 3, 32, 32) float array of normalized images to use real ones).
 Rows are appended to --out as JSON lines and a rerun resumes.
 
-    python benchmarks/nb201_proxies.py                   # 200 cells: about 10 minutes
+    python benchmarks/nb201_proxies.py                   # 200 cells: about 15 minutes
     python benchmarks/nb201_proxies.py --count 1000      # the full size: about an hour
 """
 

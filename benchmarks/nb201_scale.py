@@ -8,7 +8,7 @@ on Optuna's in-memory storage, and on an SQLite file as `nas search` keeps its s
 Each measurement is its own process, so the peak memory (ru_maxrss) is that run's alone.
 The time is the search call itself (imports excluded), divided by the trials.
 
-    python benchmarks/nb201_scale.py            # 100 and 1,000 trials: about 5 minutes
+    python benchmarks/nb201_scale.py            # 100 and 1,000 trials: about 10 minutes
     python benchmarks/nb201_scale.py --full     # adds 10,000: about 1.5 hours on 2 cores,
                                                 # mostly TPE's own cost, which grows with N
     python benchmarks/nb201_scale.py --tail-of RUN  # a finished run's last trials against
