@@ -75,7 +75,7 @@ def test_params_equal_the_paper_definition(edges: dict[str, str]) -> None:
     assert nb201_counts(edges)["params"] == paper_params(edges)
 
 
-def test_the_closed_form_matches_the_paper_count_for_every_cell() -> None:
+def test_the_closed_form_matches_the_paper_count_for_every_97th_cell() -> None:
     for ops in itertools.islice(itertools.product(OPS, repeat=6), 0, None, 97):
         edges = dict(zip(EDGES, ops))
         assert nb201_counts(edges)["params"] == paper_params(edges)
