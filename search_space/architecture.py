@@ -48,7 +48,8 @@ class StageArch:
         for key, tag in SUMMARY_TAGS.items():
             if self.options.get(key) is not None:
                 text += f" {tag}{self.options[key]}"
-        return text
+        own = getattr(BLOCKS.get(self.block), "summary_tag", None)
+        return f"{text} {own(self.full_options())}" if own else text
 
 
 @dataclass(frozen=True)

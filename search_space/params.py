@@ -104,6 +104,10 @@ def _parse_choice(raw: list, path: str) -> Choice:
 
 
 def _parse_range(raw: dict, path: str) -> IntRange | FloatRange:
+    if list(raw) == ["tied"]:
+        raise SpaceError(
+            f"{path}: a tied choice ({{tied: NAME}}) is read by stem, stage and head keys only"
+        )
     unknown = [k for k in raw if k not in RANGE_KEYS]
     if unknown:
         key = unknown[0]

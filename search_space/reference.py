@@ -61,6 +61,7 @@ def reference_markdown() -> str:
         names = [name for name in registry.names() if _bundled(registry.get(name))]
         sections += [component_table(registry, name) + "\n" for name in names]
     sections.append(transition_table())
+    sections.append(_ties_markdown())
     return "\n".join(sections)
 
 
@@ -79,6 +80,22 @@ def transition_table() -> str:
         if _bundled(cls):
             rows.append(f"| `{name}` | {cls.SUMMARY} |")
     return "\n".join(rows) + "\n"
+
+
+def _ties_markdown() -> str:
+    """The ``tied:`` section, in the words of its module's docstring."""
+    from search_space import ties
+
+    doc = (ties.__doc__ or "").strip().split("\n\n")
+    lines = [
+        "#### Tied choices (`tied:`)\n",
+        " ".join(doc[0].split()) + "\n",
+        " ".join(doc[1].split()),
+    ]
+    lines.append(" ".join(doc[3].split()))
+    lines = [line.replace("``", "`") for line in lines]  # reST literals to Markdown
+    example = ["```yaml", *[line[4:] for line in doc[2].splitlines()], "```"]
+    return "\n".join([*lines[:3], "", *example, "", *lines[3:]]) + "\n"
 
 
 def _bundled(cls: type) -> bool:

@@ -8,6 +8,7 @@ protocol, so both walk the space in exactly the same order with the same names
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from typing import Any, Protocol
@@ -18,6 +19,7 @@ from search_space.params import Choice, Fixed, IntRange, Param
 from search_space.recipe import recipe_size, sample_recipe
 from search_space.registry import BLOCKS, HEADS, STEMS
 from search_space.space import STAGE_DEFAULTS, SearchSpace
+from search_space.ties import TiedChooser
 
 
 class Chooser(Protocol):
@@ -72,7 +74,9 @@ def _choose(chooser: Chooser, name: str, params: dict[str, Param], key: str, def
 def sample_architecture(
     space: SearchSpace, chooser: Chooser, name: str | None = None
 ) -> Architecture:
-    """Walks the space once, asking `chooser` for each value a chosen component reads."""
+    """Walks the space once, asking `chooser` for each value a chosen component reads
+    (a tied choice once, under ``tied.<name>``)."""
+    chooser = TiedChooser(chooser, space.tied_sites)
     stem_type = chooser.choose("stem.type", space.stem["type"])
     stem = StemArch(
         type=stem_type,
@@ -120,14 +124,44 @@ def architecture_from_space(space: SearchSpace) -> Architecture:
 
 def space_size(space: SearchSpace) -> float:
     """Number of distinct candidates (inf with a continuous range), counting only read keys;
-    the recipe's choices multiply it."""
-    total = _component_size(space.stem, "type", STEMS, ("type", "width"))
-    for stage in space.stages:
+    the recipe's choices multiply it. A tied choice counts once (whether or not the block
+    chosen at each of its keys reads it); a tied block or stem type is enumerated."""
+    typed = {
+        tie for path, tie in space.tied_sites.items() if path.rsplit(".", 1)[1] == _type_key(path)
+    }
+    others = math.prod(param.size() for name, param in space.ties.items() if name not in typed)
+    total = 0.0
+    for values in itertools.product(*(space.ties[name].values() for name in sorted(typed))):
+        fixed = dict(zip(sorted(typed), values, strict=True))
+        total += _untied_size(space, fixed)
+    return total * others * recipe_size(space.run_config.get("train"))
+
+
+def _type_key(path: str) -> str:
+    part = path.rsplit(".", 1)[0]
+    return "block" if part.startswith("stages[") else "type"
+
+
+def _untied_size(space: SearchSpace, types: dict[str, Any]) -> float:
+    """The size with every tied key counted as one value and tied types fixed to `types`."""
+
+    def own(path: str, params: dict[str, Param]) -> dict[str, Param]:
+        out = {}
+        for key, param in params.items():
+            tie = space.tied_sites.get(f"{path}.{key}")
+            out[key] = param if tie is None else Fixed(types.get(tie, param.values()[0]))
+        return out
+
+    total = _component_size(own("stem", space.stem), "type", STEMS, ("type", "width"))
+    for i, stage in enumerate(space.stages):
         total *= _component_size(
-            stage, "block", BLOCKS, ("block", "depth", "width", "stride", "downsample")
+            own(f"stages[{i}]", stage),
+            "block",
+            BLOCKS,
+            ("block", "depth", "width", "stride", "downsample"),
         )
-    total *= _component_size(space.head, "type", HEADS, ("type",), default="classifier")
-    return total * recipe_size(space.run_config.get("train"))
+    head = own("head", space.head)
+    return total * _component_size(head, "type", HEADS, ("type",), default="classifier")
 
 
 def _component_size(params, type_key, registry, common, default=None) -> float:

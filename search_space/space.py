@@ -8,6 +8,8 @@ from typing import Any
 from search_space.errors import SpaceError, describe, did_you_mean, key_name
 from search_space.params import Fixed, Param, parse_param
 from search_space.recipe import PREFIX, recipe_params, recipe_problems
+from search_space.ties import PREFIX as TIE_PREFIX
+from search_space.ties import is_reference, parse_ties, resolve
 
 TOP_KEYS = (
     "name",
@@ -21,6 +23,7 @@ TOP_KEYS = (
     "train",
     "search",
     "limits",
+    "tied",
 )
 RUN_SECTIONS = ("data", "train", "search", "limits")
 # (lowest, highest) of each input key: from 1-channel 1-pixel toys to 21k-class, 8k-pixel sets.
@@ -56,6 +59,9 @@ class SearchSpace:
     description: str = ""
     # Plug-in modules the space needs, resolved (module names, absolute paths): plugins.py
     plugins: tuple[str, ...] = ()
+    # Tied choices (search_space/ties.py): name -> parameter, and key path -> the name it reads
+    ties: dict[str, Param] = field(default_factory=dict)
+    tied_sites: dict[str, str] = field(default_factory=dict)
 
     def components(self) -> list[tuple[str, dict[str, Param]]]:
         """(key path, parameters) of the stem, each stage and the head, in order."""
@@ -64,12 +70,14 @@ class SearchSpace:
 
     def free_parameters(self) -> list[str]:
         """Key paths of every value that is still a choice or a range (train keys too)."""
-        return [
+        own = [
             f"{path}.{key}"
             for path, params in self.components()
             for key, param in params.items()
-            if not isinstance(param, Fixed)
-        ] + [PREFIX + key for key in recipe_params(self.run_config.get("train"))]
+            if not isinstance(param, Fixed) and f"{path}.{key}" not in self.tied_sites
+        ]
+        tied = [TIE_PREFIX + name for name, p in self.ties.items() if not isinstance(p, Fixed)]
+        return own + tied + [PREFIX + key for key in recipe_params(self.run_config.get("train"))]
 
 
 def parse_space(document: Any, source: str = "<memory>") -> SearchSpace:
@@ -91,12 +99,15 @@ def parse_space(document: Any, source: str = "<memory>") -> SearchSpace:
         if key not in document
     ]
     problems += _text_problems(document)
+    ties, problems_of_ties = parse_ties(document.get("tied"))
+    sites: dict[str, str] = {}
     input_spec, input_problems = _parse_input(document.get("input", {}))
-    stem, stem_problems = _parse_component(document.get("stem", {}), "stem")
-    head, head_problems = _parse_component(document.get("head") or {}, "head")
-    stages, stage_problems = _parse_stages(document.get("stages", []))
+    stem, stem_problems = _parse_component(document.get("stem", {}), "stem", ties, sites)
+    head, head_problems = _parse_component(document.get("head") or {}, "head", ties, sites)
+    stages, stage_problems = _parse_stages(document.get("stages", []), ties, sites)
     run_config, run_problems = _parse_run_sections(document)
     problems += input_problems + stem_problems + stage_problems + head_problems + run_problems
+    problems += problems_of_ties + _unused_ties(ties, sites)
     if problems or input_spec is None:
         raise SpaceError(problems)
     return SearchSpace(
@@ -108,7 +119,18 @@ def parse_space(document: Any, source: str = "<memory>") -> SearchSpace:
         run_config=run_config,
         source=source,
         description=str(document.get("description") or ""),
+        ties=ties,
+        tied_sites=sites,
     )
+
+
+def _unused_ties(ties: dict[str, Param], sites: dict[str, str]) -> list[str]:
+    used = set(sites.values())
+    return [
+        f"tied.{name}: no key reads this tied choice; read it with {{tied: {name}}} or remove it"
+        for name in ties
+        if name not in used
+    ]
 
 
 def _text_problems(document: dict) -> list[str]:
@@ -125,12 +147,14 @@ def _text_problems(document: dict) -> list[str]:
     return problems
 
 
-def _parse_stages(stages: Any) -> tuple[list[dict[str, Param]], list[str]]:
+def _parse_stages(
+    stages: Any, ties: dict[str, Param], sites: dict[str, str]
+) -> tuple[list[dict[str, Param]], list[str]]:
     if not isinstance(stages, list) or not stages:
         return [], ["stages: must be a non-empty list of stage mappings"]
     parsed, problems = [], []
     for i, stage in enumerate(stages):
-        params, stage_problems = _parse_component(stage, f"stages[{i}]")
+        params, stage_problems = _parse_component(stage, f"stages[{i}]", ties, sites)
         parsed.append(params)
         problems += stage_problems
     return parsed, problems
@@ -158,7 +182,11 @@ def _parse_input(raw: Any) -> tuple[InputSpec | None, list[str]]:
     return InputSpec(raw["channels"], raw["resolution"], raw["classes"]), []
 
 
-def _parse_component(raw: Any, path: str) -> tuple[dict[str, Param], list[str]]:
+def _parse_component(
+    raw: Any, path: str, ties: dict[str, Param], sites: dict[str, str]
+) -> tuple[dict[str, Param], list[str]]:
+    """The component's parameters; a ``{tied: NAME}`` value is the tied choice's own
+    parameter, and its key path is recorded in `sites`."""
     if not isinstance(raw, dict):
         return {}, [f"{path}: must be a mapping of keys, got {describe(raw)}"]
     params, problems = {}, []
@@ -167,7 +195,11 @@ def _parse_component(raw: Any, path: str) -> tuple[dict[str, Param], list[str]]:
             problems.append(f"{path}.{key_name(key)}: a key must be a name (quote it)")
             continue
         try:
-            params[key] = parse_param(value, f"{path}.{key}")
+            if is_reference(value):
+                params[key] = resolve(value, f"{path}.{key}", ties)
+                sites[f"{path}.{key}"] = value["tied"]
+            else:
+                params[key] = parse_param(value, f"{path}.{key}")
         except SpaceError as error:
             problems += error.problems
     return params, problems

@@ -28,7 +28,8 @@ def run(args: argparse.Namespace) -> int:
     validate_run_config(space.run_config, source=space.source)
     free = space.free_parameters()
     size = space_size(space)
-    data = None if args.no_data_check else _check_data(space)
+    needed = _needs_data(space)
+    data = None if args.no_data_check or not needed else _check_data(space)
     if args.json:
         print_json(
             {
@@ -46,12 +47,30 @@ def run(args: argparse.Namespace) -> int:
     print(f"{space.source}: valid")
     print(
         f"  {space.name}: {len(space.stages)} stages, {len(free)} choices, "
-        f"{human(size)} architectures" + (" (continuous ranges)" if size == float("inf") else "")
+        f"{_count(size)} architectures" + (" (continuous ranges)" if size == float("inf") else "")
     )
     for path in free:
         print(f"  - {path}")
-    print(f"  data: {data}" if data else "  data: not checked (--no-data-check)")
+    if not needed:
+        print("  data: not needed (the space's objectives read no images)")
+    else:
+        print(f"  data: {data}" if data else "  data: not checked (--no-data-check)")
     return 0
+
+
+def _count(size: float) -> str:
+    """Exact below a million (15,625), else short (3.2M)."""
+    return f"{size:,.0f}" if size < 1e6 else human(size)
+
+
+def _needs_data(space: SearchSpace) -> bool:
+    """False when the space's own objectives read no images (counted or tabular only)."""
+    from nas.engine.objectives import needs_images, parse_objectives
+
+    spec = (space.run_config.get("search") or {}).get("objectives")
+    if spec is None:
+        return True
+    return needs_images(parse_objectives(spec, find_functions=False))
 
 
 def _check_data(space: SearchSpace) -> str:

@@ -71,6 +71,19 @@ class ArchitectureChooser:
         self.params[name] = value
         return value
 
+    def choose_tied(self, name: str, site: str, param: Param) -> Any:
+        """A tied choice (`name` is ``tied.<name>``) read at key `site`: the architecture's
+        value there, which must agree with every other key reading the same choice."""
+        value = self.choose(site, param)
+        del self.params[site]
+        if name in self.params and self.params[name] != value:
+            raise SpaceError(
+                f"{self.label}: {site} is {value!r}, but the tied choice {name} it reads "
+                f"was {self.params[name]!r} at an earlier key; tied keys take one value"
+            )
+        self.params[name] = value
+        return value
+
     def _recipe_value(self, name: str, param: Param) -> Any:
         """A seed's own train value when the space offers it; else the sampler picks (a
         seed file's recipe is its author's, not a constraint on the search)."""

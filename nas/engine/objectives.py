@@ -20,6 +20,7 @@ from search_space.errors import SpaceError, did_you_mean
 
 # name -> (default direction, where it is measured)
 COUNTED, TRAINED, MEASURED, PROXY = "counted", "trained", "measured", "proxy"
+TABULAR = "tabular"  # looked up in a published table (evaluators/tabular/), no training
 USER = "user"  # a plug-in's function, module:function.key
 METRICS: dict[str, tuple[str, str]] = {
     "accuracy": (MAXIMIZE, TRAINED),  # top-1 on the held-out validation split, in [0, 1]
@@ -31,6 +32,10 @@ METRICS: dict[str, tuple[str, str]] = {
     "flops": (MINIMIZE, COUNTED),  # one fused multiply-add = 1 FLOP
     "params": (MINIMIZE, COUNTED),
     "latency": (MINIMIZE, MEASURED),  # median forward time in ms, batch 1, trial's device
+    # NAS-Bench-201's test accuracy after 200 epochs, in [0, 1], from the bundled table
+    "nb201_cifar10": (MAXIMIZE, TABULAR),
+    "nb201_cifar100": (MAXIMIZE, TABULAR),
+    "nb201_imagenet16": (MAXIMIZE, TABULAR),
 }
 # The metrics.json key behind an objective, where it differs from the objective's name.
 METRIC_KEYS = {"latency": "latency_ms"}
@@ -65,6 +70,18 @@ def metric_key(name: str) -> str:
 
 def needs_training(objectives: Sequence[Objective]) -> bool:
     return any(kind_of(o.name) == TRAINED for o in objectives)
+
+
+def needs_images(objectives: Sequence[Objective]) -> bool:
+    """Training, a proxy's batch or a user's evaluator read the dataset; counts and
+    tables do not."""
+    return any(kind_of(o.name) in (TRAINED, PROXY, USER) for o in objectives)
+
+
+def is_instant(objectives: Sequence[Objective]) -> bool:
+    """Every objective is counted or looked up: a trial costs milliseconds, so the driver
+    scores it itself instead of sending it to a Ray worker (nas/engine/instant.py)."""
+    return all(kind_of(o.name) in (COUNTED, TABULAR) for o in objectives)
 
 
 def parse_objectives(

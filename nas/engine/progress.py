@@ -58,6 +58,9 @@ class Progress:
         self.refresh_s, self.last_draw = refresh_s, 0.0
         self.heartbeat_s, self.last_line = heartbeat_s, self.started
         self.durations: list[float] = []  # seconds of each finished trial that ran
+        # A line per finished trial; a search scoring thousands of trials a minute in the
+        # driver (nas/engine/instant.py) turns it off and shows the status every few seconds.
+        self.every_trial = True
         self.peak_running = 0
         self.front_size, self.best_accuracy, self.hypervolume = 0, None, None
         self.results_decided = 0  # decided trials the front and hypervolume are computed on
@@ -97,6 +100,9 @@ class Progress:
             seconds = (attrs.get(rf.ATTR_SECONDS) or {}).get("total")
             if seconds is not None and math.isfinite(seconds) and seconds > 0:
                 self.durations.append(float(seconds))
+        if not self.every_trial:
+            self.tick(0)
+            return
         self._print(self._trial_line(number, state, attrs))
         if not self.live:
             self._print("  " + self.status())
@@ -107,7 +113,8 @@ class Progress:
         now = time.monotonic()
         if self.live and now - self.last_draw >= self.refresh_s:
             self._draw()
-        elif not self.live and (first_start or now - self.last_line >= self.heartbeat_s):
+        heartbeat = self.heartbeat_s if self.every_trial else min(self.heartbeat_s, 5.0)
+        if not self.live and (first_start or now - self.last_line >= heartbeat):
             self._print("  " + self.status())
 
     def finish(self, results: Any) -> None:

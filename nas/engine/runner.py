@@ -41,7 +41,7 @@ from nas.engine.cluster import (
 )
 from nas.engine.config import ExperimentConfig
 from nas.engine.fault_points import reached
-from nas.engine.objectives import needs_training
+from nas.engine.objectives import is_instant, needs_training
 from nas.engine.outcome import SearchOutcome
 from nas.engine.outcome_record import is_storage_failure, storage_reason
 from nas.engine.plan import TrialPlan
@@ -90,6 +90,12 @@ def run_search(
         check_run_folder(experiment.run_dir, experiment.resume)
         storage = check_storage(experiment)  # before Ray: a bad database costs no start-up
         reached("checked")
+        if is_instant(experiment.search.objectives):  # scored in this process: no Ray
+            seeds = seed_params(experiment) if storage.fresh else []
+            if on_start is not None:
+                on_start()
+            stream = progress_stream or sys.stderr
+            return _search(experiment, storage, seeds, (1, 0, 1), started, stream)
         target = check_address(experiment.search.address)  # seconds, before the data is read
         seeds = seed_params(experiment) if storage.fresh else []
         if needs_training(experiment.search.objectives):
@@ -221,11 +227,17 @@ def _run_trials(
         )
         progress.start(_analyse(study))
         refresher = _Refresher(experiment, study, progress)
-        searcher = StudySearcher(
-            study, TrialPlan(experiment), search.trials, refresher.trial_finished
-        )
-        with sigterm_as_sigint():
-            make_tuner(experiment, searcher, progress, scratch, cpus, gpus, concurrency).fit()
+        plan = TrialPlan(experiment)
+        if plan.instant:
+            from nas.engine.instant import run_in_driver
+
+            progress.every_trial = False
+            with sigterm_as_sigint():
+                searcher = run_in_driver(study, plan, search.trials, refresher.trial_finished)
+        else:
+            searcher = StudySearcher(study, plan, search.trials, refresher.trial_finished)
+            with sigterm_as_sigint():
+                make_tuner(experiment, searcher, progress, scratch, cpus, gpus, concurrency).fit()
         if searcher.storage_failure:
             failure.append(searcher.storage_failure)
             return

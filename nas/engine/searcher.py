@@ -367,7 +367,8 @@ class StudySearcher(Searcher):
             "flop_convention": FLOP_CONVENTION,
             **attrs,
         }
-        write_json(self._trial_dir(number) / rf.METRICS_FILE, document)
+        durable = not getattr(self.plan, "instant", False)  # see TrialPlan.sample
+        write_json(self._trial_dir(number) / rf.METRICS_FILE, document, durable=durable)
 
 
 def _total(seconds: dict[str, float]) -> dict[str, float]:

@@ -23,10 +23,12 @@ from typing import Any
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+def atomic_path(path: str | os.PathLike, *, durable: bool = True) -> Iterator[Path]:
     """Yields a temporary path beside `path`; when the block ends without error, the file
     written there is fsynced and renamed onto `path`. For libraries that write to a path
-    themselves (matplotlib's savefig, safetensors, torch.onnx.export)."""
+    themselves (matplotlib's savefig, safetensors, torch.onnx.export). `durable=False`
+    skips the fsyncs (still atomic, safe when the process dies, not a power cut): for
+    files the study can rebuild, written thousands of times a minute."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -36,30 +38,32 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         yield temporary
         with open(temporary, "rb+") as written:
             os.fchmod(written.fileno(), 0o666 & ~_umask())
-            os.fsync(written.fileno())
+            if durable:
+                os.fsync(written.fileno())
         os.replace(temporary, target)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-    _fsync_folder(target.parent)
+    if durable:
+        _fsync_folder(target.parent)
 
 
-def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+def write_bytes(path: str | os.PathLike, data: bytes, *, durable: bool = True) -> Path:
     """Writes `data` to `path` atomically; returns the path."""
-    with atomic_path(path) as temporary, open(temporary, "wb") as out:
+    with atomic_path(path, durable=durable) as temporary, open(temporary, "wb") as out:
         out.write(data)
     return Path(path)
 
 
-def write_text(path: str | os.PathLike, text: str) -> Path:
+def write_text(path: str | os.PathLike, text: str, *, durable: bool = True) -> Path:
     """Writes UTF-8 `text` to `path` atomically."""
-    return write_bytes(path, text.encode("utf-8"))
+    return write_bytes(path, text.encode("utf-8"), durable=durable)
 
 
-def write_json(path: str | os.PathLike, document: Any) -> Path:
+def write_json(path: str | os.PathLike, document: Any, *, durable: bool = True) -> Path:
     """Writes `document` as indented JSON; NaN and infinities become null (strict JSON)."""
     text = json.dumps(_strict(document), indent=2, default=str, allow_nan=False)
-    return write_text(path, text + "\n")
+    return write_text(path, text + "\n", durable=durable)
 
 
 def write_csv(path: str | os.PathLike, table: Any) -> Path:

@@ -10,7 +10,7 @@ from torch import nn
 from search_space.component import Size, Stem, strided_size
 from search_space.layers.acts import make_act
 from search_space.layers.norms import make_norm
-from search_space.options import Option, act_option, norm_option
+from search_space.options import ACTS, Option, norm_option
 from search_space.registry import register_stem
 
 
@@ -27,7 +27,12 @@ class ConvStem(Stem):
         "depth": Option(int, 1, "number of 3x3 convs", minimum=1),
         "stride": Option(int, 2, "stride of the first conv", minimum=1),
         "norm": norm_option("batch"),
-        "act": act_option("relu"),
+        "act": Option(
+            str,
+            "relu",
+            "activation function; none: the norm alone (NB201)",
+            choices=(*ACTS, "none"),
+        ),
         "bias": Option(bool, False, "bias on the convs"),
         "final_norm": Option(bool, True, "norm and act after the last conv"),
         "hidden_width": Option(
