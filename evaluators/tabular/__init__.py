@@ -66,4 +66,5 @@ _NB201_STEM = {
     "act": "none",
     "bias": False,
     "final_norm": True,
+    "hidden_width": None,
 }

@@ -63,3 +63,18 @@ def test_another_network_is_refused_by_name() -> None:
     with pytest.raises(SpaceError, match="scores NB201's own network only"):
         score(arch, ["nb201_cifar10"])
     assert known_counts(arch) is None
+
+
+def test_the_bundled_spaces_networks_are_counted_in_closed_form_equal_to_fvcore() -> None:
+    """Every sample of the bundled nb201 space takes the closed form (no fvcore trace per
+    trial), and the closed form equals fvcore on the built model."""
+    from evaluators.flops import count_flops
+    from search_space import build_model, count_params, load_space
+    from search_space.sampling import sample_architectures
+
+    for arch in sample_architectures(load_space("nb201"), 3, seed=4):
+        counts = known_counts(arch)
+        assert counts is not None, "the bundled nb201 space fell back to fvcore"
+        model = build_model(arch)
+        assert counts["params"] == count_params(model)
+        assert counts["flops"] == count_flops(model, (3, 32, 32))["flops"]
