@@ -133,6 +133,15 @@ def test_a_seeded_search_records_every_outcome(nas, write_space, tmp_path, monke
     assert config["search"]["constraints"] == {"params": {"max": 4000.0}}
 
 
+def _finished_in_study(run: Path) -> bool:
+    if not list(run.glob(f"{rf.TRIALS_DIR}/*/{rf.METRICS_FILE}")):
+        return False  # cheap: no trial has even written its files
+    try:
+        return any(t.state.is_finished() for t in _study(run).trials)
+    except Exception:  # the run's files are still being written
+        return False
+
+
 @pytest.mark.slow
 def test_resume_after_kill_9_loses_nothing(nas, write_space, tmp_path) -> None:
     space, run = write_space({**SPACE, "data": {"name": "mnist5k", "limit": 1500}}), tmp_path / "r"
@@ -157,7 +166,9 @@ def test_resume_after_kill_9_loses_nothing(nas, write_space, tmp_path) -> None:
     )
     try:
         deadline = time.monotonic() + 240
-        while not list(run.glob(f"{rf.TRIALS_DIR}/*/{rf.METRICS_FILE}")):
+        # A trial's files are written by its worker a moment before the driver records
+        # it in the study: kill only once the study holds a finished trial.
+        while not _finished_in_study(run):
             assert process.poll() is None, process.stderr.read().decode()
             assert time.monotonic() < deadline, "no trial finished in time"
             time.sleep(0.2)
