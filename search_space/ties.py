@@ -54,6 +54,11 @@ def parse_ties(raw: Any) -> tuple[dict[str, Param], list[str]]:
 def resolve(raw: dict, path: str, ties: dict[str, Param]) -> Param:
     """The parameter behind ``{tied: NAME}`` at key `path`; SpaceError when unknown."""
     name = raw[SECTION]
+    if not isinstance(name, str):
+        raise SpaceError(
+            f"{path}: {{tied: ...}} takes the name of a tied choice, got {describe(name)}; "
+            f"write {{tied: NAME}} with NAME declared under the top-level tied: section"
+        )
     if name in ties:
         return ties[name]
     known = f"; the tied: section has {', '.join(sorted(ties))}" if ties else ""

@@ -59,6 +59,14 @@ def test_an_unknown_tie_name_is_refused_with_the_known_ones() -> None:
         load_space(document)
 
 
+@pytest.mark.parametrize("name", [["kernel"], {"a": 1}, 3, None])
+def test_a_tie_name_that_is_not_a_word_is_refused(name) -> None:
+    document = tied_space()
+    document["stages"][1]["kernel"] = {"tied": name}
+    with pytest.raises(SpaceError, match=r"stages\[1\]\.kernel: \{tied: \.\.\.\} takes the name"):
+        load_space(document)
+
+
 def test_an_unread_tie_is_refused() -> None:
     with pytest.raises(SpaceError, match=r"tied\.act: no key reads this tied choice"):
         load_space(tied_space(tied={"kernel": [3, 5], "act": ["relu", "gelu"]}))
