@@ -62,7 +62,8 @@ for _ in range(n):
     trial = study.ask()
     edges = {key: trial.suggest_categorical(key, OPS) for key in EDGES}
     row = table.index[cell_string(edges)]
-    study.tell(trial, [table.accuracy["nb201_cifar10"][row], nb201_counts(edges)["flops"]])
+    flops = nb201_counts(edges, convention="nb201")["flops"]
+    study.tell(trial, [table.accuracy["nb201_cifar10"][row], flops])
 seconds = time.perf_counter() - start
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"seconds": seconds, "peak_mb": peak}))
@@ -109,7 +110,13 @@ def tail_comparison(run_dir: str, sampler: str, asks: int = 50) -> None:
         trial = memory.ask()
         edges = {key: trial.suggest_categorical(f"tied.{key}", ops) for key in EDGES}
         row = table.index[cell_string(edges)]
-        memory.tell(trial, [table.accuracy["nb201_cifar10"][row], nb201_counts(edges)["flops"]])
+        memory.tell(
+            trial,
+            [
+                table.accuracy["nb201_cifar10"][row],
+                nb201_counts(edges, convention="nb201")["flops"],
+            ],
+        )
     plain = (time.perf_counter() - start) / asks
     print(f"at N = {len(trials):,}: nas search {ours * 1e3:.0f} ms per trial (its last {asks}), "
           f"plain Optuna in memory {plain * 1e3:.0f} ms ({asks} asks on a copy): "

@@ -5,7 +5,8 @@ Single objective: mean +/- std over seeds of the best test accuracy (the table's
 epochs) after N = 10, 25, 50, 100, 200 queries on CIFAR-10, CIFAR-100 and ImageNet16-120.
 Every trial counts as a query, repeats of an architecture included; the duplicate columns
 say how many of the first 200 queries repeated a cell (exactly, or up to isomorphism:
-NB201's UniqueString). Multi-objective: table accuracy versus our FLOPs, hypervolume of
+NB201's UniqueString). Multi-objective: table accuracy versus FLOPs (NB201's counting
+convention, as the bundled space sets), hypervolume of
 the front found after N queries as a fraction of the table's true front (reference point:
 accuracy 0 and the space's largest FLOPs).
 
@@ -47,6 +48,7 @@ RANDOM_EXPECTED_CIFAR10 = (93.10, 93.48, 93.69, 93.85, 93.97)  # exact expectati
 # Dong & Yang 2020, Table 5, CIFAR-10 test accuracy under a 12,000 s simulated budget.
 PUBLISHED = "REA 93.92+-0.30, random 93.70+-0.36, REINFORCE 93.85+-0.37, BOHB 93.61+-0.52"
 OPTIMUM = {"cifar10": 94.37, "cifar100": 73.51, "imagenet16": 47.31}
+FLOP_CONVENTION = "nb201"  # the bundled space's search.flop_convention: NB201's own counter
 
 
 def run_search(sampler: str, objectives: str, seed: int, trials: int, folder: Path) -> list:
@@ -84,7 +86,8 @@ def true_front(name: str) -> tuple[list[list[float]], list[float]]:
     points = []
     for cell, row in table.index.items():
         edges = dict(zip(EDGES, [p.split("~")[0] for p in cell.replace("+", "").split("|") if p]))
-        points.append([table.accuracy[name][row], nb201_counts(edges)["flops"]])
+        flops = nb201_counts(edges, convention=FLOP_CONVENTION)["flops"]
+        points.append([table.accuracy[name][row], flops])
     reference = [0.0, max(p[1] for p in points)]
     return points, reference
 

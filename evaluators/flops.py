@@ -1,6 +1,7 @@
 """FLOPs of a model for one input, counted with fvcore from a single trace.
 
-Convention: one fused multiply-add counts as one FLOP (fvcore's, and the one published
+Convention (the default, ``fvcore``; ``flop_conventions.py`` has the other): one fused
+multiply-add counts as one FLOP (fvcore's, and the one published
 GMACs tables use). Attention's matrix products (q @ k^T and attn @ v) are counted,
 including PyTorch's fused ``scaled_dot_product_attention``, which fvcore alone counts
 as 0. Norms are counted as fvcore does. Elementwise ops (activations, softmax, adds,
@@ -19,10 +20,12 @@ import warnings
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import torch
 from torch import nn
 
+from evaluators import flop_conventions
 from evaluators.errors import UncountedOpError
 from evaluators.flop_handles import (
     ELEMENTWISE_OPS,
@@ -36,11 +39,15 @@ with warnings.catch_warnings():  # fvcore's import scripts a loss with the depre
     warnings.simplefilter("ignore", FutureWarning)
     from fvcore.nn import FlopCountAnalysis
 
-FLOP_CONVENTION = "one fused multiply-add = 1 FLOP (fvcore); attention matrix products counted"
+FLOP_CONVENTION = flop_conventions.DESCRIPTIONS[flop_conventions.DEFAULT]
 
 
 def count_flops(
-    model: nn.Module, input_shape: tuple[int, int, int], *, repeated_blocks_once: bool = True
+    model: nn.Module,
+    input_shape: tuple[int, int, int],
+    *,
+    convention: str = flop_conventions.DEFAULT,
+    repeated_blocks_once: bool = True,
 ) -> dict:
     """FLOPs of `model` for one input of shape (C, H, W), batch size 1, in eval mode.
 
@@ -49,13 +56,15 @@ def count_flops(
     module (a ``ModuleList`` such as ``stages`` is split into ``stages.0``,
     ``stages.1``...), plus ``"other"`` for ops run by the top-level forward itself
     when there are any. The model is traced once; its train/eval flags are restored.
-    ``repeated_blocks_once=False`` traces every block (the slow reference the fast
-    path is tested against).
+    ``convention`` names the counting rules (``evaluators/flop_conventions.py``: ``fvcore``
+    or ``nb201``). ``repeated_blocks_once=False`` traces every block (the slow reference
+    the fast path is tested against).
     """
+    flop_conventions.check(convention)
     inputs = _inputs(model, input_shape)
     repeats = find_repeats(model, inputs) if repeated_blocks_once else []
     with swapped_for_identity(model, repeats), _quiet():
-        analysis = _analysis(model, inputs)
+        analysis = _analysis(model, inputs, convention)
         costs = RepeatedCosts(analysis.total, analysis.unsupported_ops, repeats)
         total, unsupported = costs.cost("")
         stages = {name: costs.cost(name)[0] for name in top_level_parts(model)}
@@ -65,9 +74,15 @@ def count_flops(
     return {
         "flops": total,
         "stages": stages,
-        "flop_convention": FLOP_CONVENTION,
+        "flop_convention": flop_conventions.DESCRIPTIONS[convention],
         "uncounted_ops": _uncounted(unsupported),
     }
+
+
+def count_arch_flops(model: nn.Module, arch: Any) -> dict:
+    """``count_flops`` for `arch`'s built model: its input shape, its space's convention."""
+    shape = (arch.input.channels, arch.input.resolution, arch.input.resolution)
+    return count_flops(model, shape, convention=flop_conventions.convention_of(arch))
 
 
 def top_level_parts(model: nn.Module) -> list[str]:
@@ -88,10 +103,11 @@ def _inputs(model: nn.Module, input_shape: tuple[int, int, int]) -> torch.Tensor
     return torch.zeros((1, *input_shape), device=device, dtype=dtype)
 
 
-def _analysis(model: nn.Module, inputs: torch.Tensor) -> FlopCountAnalysis:
+def _analysis(model: nn.Module, inputs: torch.Tensor, convention: str) -> FlopCountAnalysis:
     analysis = FlopCountAnalysis(model, inputs)
     analysis.set_op_handle(**MATRIX_HANDLES)
     analysis.set_op_handle(**dict.fromkeys(ZERO_COST_OPS))
+    analysis.set_op_handle(**flop_conventions.handles(convention))
     analysis.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
     analysis.tracer_warnings("none")
     with _eval_mode(model), torch.no_grad(), _quiet():

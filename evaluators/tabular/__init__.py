@@ -28,8 +28,9 @@ def score(arch: Any, names: list[str]) -> dict[str, float]:
 
 
 def known_counts(arch: Any) -> dict[str, float] | None:
-    """Params and FLOPs (this project's convention) in closed form, for an architecture of
-    NB201's network; None for any other (count it with fvcore)."""
+    """Params and FLOPs (in the convention its space asks for) in closed form, for an
+    architecture of NB201's network; None for any other (count it with fvcore)."""
+    from evaluators.flop_conventions import convention_of
     from evaluators.tabular.nb201_counts import nb201_counts
     from evaluators.tabular.nb201_table import nb201_edges
 
@@ -44,6 +45,7 @@ def known_counts(arch: Any) -> dict[str, float] | None:
         resolution=arch.input.resolution,
         classes=arch.input.classes,
         in_chs=arch.input.channels,
+        convention=convention_of(arch),
     )
 
 

@@ -21,7 +21,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-CONVENTIONS = ("fvcore", "nb201")
+from evaluators.flop_conventions import CONVENTIONS
+
 EDGES = ("edge_1_0", "edge_2_0", "edge_2_1", "edge_3_0", "edge_3_1", "edge_3_2")
 
 

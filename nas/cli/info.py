@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from evaluators.flops import count_flops
+from evaluators.flops import count_arch_flops
 from nas.console import human, print_json
 from search_space import SpaceError, build_model, count_params, load_architecture, params_by_stage
 from search_space.feature_sizes import architecture_sizes
@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
         arch = _at_resolution(arch, args.resolution)
     model = build_model(arch).eval()
     shape = (arch.input.channels, arch.input.resolution, arch.input.resolution)
-    flops = count_flops(model, shape)
+    flops = count_arch_flops(model, arch)
     stage_params = params_by_stage(model)
     structure = stage_structure(arch)
     report = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from evaluators.flops import count_flops
+from evaluators.flops import count_arch_flops
 from nas.console import human, print_json
 from search_space import build_model, count_params, load_space, sample_architectures
 
@@ -31,8 +31,7 @@ def run(args: argparse.Namespace) -> int:
         model = build_model(arch)
         flops = None
         if not args.no_flops:
-            shape = (arch.input.channels, arch.input.resolution, arch.input.resolution)
-            flops = count_flops(model, shape)["flops"]
+            flops = count_arch_flops(model, arch)["flops"]
         samples.append((arch, count_params(model), flops))
     if args.json:
         print_json(

@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
 
     from evaluators.datasets import load_dataset
     from evaluators.errors import TrainingFailed
-    from evaluators.flops import count_flops
+    from evaluators.flops import count_arch_flops
     from evaluators.training import train_and_evaluate
     from nas.console import note, print_json
     from search_space import build_model, count_params, load_architecture
@@ -71,8 +71,7 @@ def run(args: argparse.Namespace) -> int:
     dataset = load_dataset(data, arch.input)  # a wrong dataset fails here, in one line
     torch.manual_seed(train.seed)  # the same initial weights for the same seed
     model = build_model(arch)
-    shape = (arch.input.channels, arch.input.resolution, arch.input.resolution)
-    counts = {"params": count_params(model), "flops": count_flops(model, shape)["flops"]}
+    counts = {"params": count_params(model), "flops": count_arch_flops(model, arch)["flops"]}
     note(
         f"training {arch.name} ({arch.summary()}) on {data.name} "
         f"({len(dataset.train)} train / {len(dataset.val)} val images), {train.epochs} epoch(s)"

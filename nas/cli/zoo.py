@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from evaluators.flops import count_flops
+from evaluators.flops import count_arch_flops
 from nas.console import human, print_json
 from search_space import SpaceError, build_model, count_params, load_architecture
 from search_space.loader import BUNDLED_DIRS
@@ -64,7 +64,6 @@ def describe(name: str) -> dict:
         raise SpaceError(f"{name!r} is not a zoo model; choose one of {', '.join(zoo_names())}")
     arch = load_architecture(name)
     model = build_model(arch).eval()
-    shape = (arch.input.channels, arch.input.resolution, arch.input.resolution)
     return {
         "name": name,
         "file": str(BUNDLED_DIRS["zoo"] / f"{name}.yaml"),
@@ -72,7 +71,7 @@ def describe(name: str) -> dict:
         "timm": TIMM_NAMES.get(name),
         "summary": arch.summary(),
         "params": count_params(model),
-        "flops": count_flops(model, shape)["flops"],
+        "flops": count_arch_flops(model, arch)["flops"],
     }
 
 

@@ -64,7 +64,7 @@ class TrialPlan:
 
     def sample(self, trial: optuna.Trial) -> Candidate:
         """Samples, builds and counts; raises what building or counting raises."""
-        from evaluators.flops import count_flops
+        from evaluators.flops import count_arch_flops
         from search_space import build_model, count_params, sample_architecture
 
         tick = time.perf_counter()
@@ -92,10 +92,9 @@ class TrialPlan:
             model = build_model(arch)
             built = time.perf_counter()
             candidate.seconds["build"] = built - sampled
-            shape = (arch.input.channels, arch.input.resolution, arch.input.resolution)
             candidate.counts = {
                 "params": float(count_params(model)),
-                "flops": float(count_flops(model, shape)["flops"]),
+                "flops": float(count_arch_flops(model, arch)["flops"]),
             }
         counted = time.perf_counter()
         candidate.seconds["count"] = counted - sampled - candidate.seconds.get("build", 0.0)
@@ -147,14 +146,13 @@ class TrialPlan:
 
 
 def _traced_counts(arch: Any) -> dict[str, float]:
-    from evaluators.flops import count_flops
+    from evaluators.flops import count_arch_flops
     from search_space import build_model, count_params
 
     model = build_model(arch)
-    shape = (arch.input.channels, arch.input.resolution, arch.input.resolution)
     return {
         "params": float(count_params(model)),
-        "flops": float(count_flops(model, shape)["flops"]),
+        "flops": float(count_arch_flops(model, arch)["flops"]),
     }
 
 

@@ -42,7 +42,7 @@ def space_upper_bounds(space: Any, names: list[str], budget: int = 48) -> dict[s
     architectures; FLOPs and params grow with all of those, so this is the space's maximum
     whenever the combinations fit in the budget.
     """
-    from evaluators.flops import count_flops
+    from evaluators.flops import count_arch_flops
     from evaluators.tabular import known_counts
     from search_space import build_model, count_params, sample_architecture
 
@@ -56,8 +56,7 @@ def space_upper_bounds(space: Any, names: list[str], budget: int = 48) -> dict[s
         model = build_model(arch).eval()
         values = {"params": float(count_params(model))}
         if "flops" in names:
-            shape = (arch.input.channels, arch.input.resolution, arch.input.resolution)
-            values["flops"] = count_flops(model, shape)["flops"]
+            values["flops"] = count_arch_flops(model, arch)["flops"]
         for name in names:
             bounds[name] = max(bounds.get(name, 0.0), values[name])
     return bounds

@@ -359,12 +359,12 @@ class StudySearcher(Searcher):
             self.curves_failed = True
 
     def _write_metrics(self, number: int, state: str, attrs: dict[str, Any]) -> None:
-        from evaluators.flops import FLOP_CONVENTION
+        from evaluators.flop_conventions import DESCRIPTIONS
 
         document = {
             "number": number,
             "state": state,
-            "flop_convention": FLOP_CONVENTION,
+            "flop_convention": DESCRIPTIONS[self.plan.experiment.search.flop_convention],
             **attrs,
         }
         durable = not getattr(self.plan, "instant", False)  # see TrialPlan.sample

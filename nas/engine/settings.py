@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from evaluators.config import DataConfig, TrainConfig
+from evaluators.flop_conventions import CONVENTIONS as FLOP_CONVENTIONS
+from evaluators.flop_conventions import DEFAULT as FLOP_DEFAULT
 from evaluators.train_choices import check_train
 from nas.engine.constraints import Constraint, parse_constraints, to_mapping
 from nas.engine.objectives import DEFAULT_OBJECTIVES, parse_objectives, to_text
@@ -75,6 +77,9 @@ class SearchConfig:
     reference_point: dict[str, float] | None = None
     # Redraw plots after every trial (off for big searches: a plot costs ~1 s).
     plots: bool = True
+    # Which operations FLOPs count (evaluators/flop_conventions.py): fvcore's rules, or
+    # NAS-Bench-201's counter for comparing with its published figures.
+    flop_convention: str = FLOP_DEFAULT
 
     @classmethod
     def from_dict(cls, mapping: Mapping[str, Any] | None, path: str = "search") -> SearchConfig:
@@ -224,6 +229,7 @@ _PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "output": _optional_text,
     "reference_point": _reference,
     "plots": _boolean,
+    "flop_convention": _word(FLOP_CONVENTIONS),
 }
 
 

@@ -210,6 +210,7 @@ def _jobs(
                     "data": dataclasses.asdict(data),
                     "train": dataclasses.asdict(dataclasses.replace(train, seed=seed)),
                     "plugins": config.get("plugins") or [],
+                    "flop_convention": (config.get("search") or {}).get("flop_convention"),
                 }
             )
     return jobs, problems
@@ -315,6 +316,7 @@ def train_member(job: dict[str, Any]) -> dict[str, Any]:
     import torch
 
     from evaluators.config import DataConfig, TrainConfig
+    from evaluators.flop_conventions import DEFAULT as DEFAULT_CONVENTION
     from evaluators.flops import count_flops
     from evaluators.training import train_and_evaluate
     from search_space import build_model, count_params, load_architecture
@@ -326,7 +328,11 @@ def train_member(job: dict[str, Any]) -> dict[str, Any]:
     torch.manual_seed(train.seed)  # the initial weights differ per seed too
     model = build_model(arch)
     shape = (arch.input.channels, arch.input.resolution, arch.input.resolution)
-    counts = {"flops": count_flops(model, shape)["flops"], "params": count_params(model)}
+    convention = job.get("flop_convention") or DEFAULT_CONVENTION
+    counts = {
+        "flops": count_flops(model, shape, convention=convention)["flops"],
+        "params": count_params(model),
+    }
     started = time.perf_counter()
     dataset = _dataset(DataConfig.from_dict(job["data"]), arch.input)
     result = train_and_evaluate(model, dataset, train, expected_input=arch.input)

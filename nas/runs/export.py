@@ -342,7 +342,7 @@ class _Exporter:
     ) -> dict[str, Any]:
         from evaluators.class_metrics import CLASS_METRICS
         from evaluators.datasets import class_names
-        from evaluators.flops import FLOP_CONVENTION
+        from evaluators.flop_conventions import DESCRIPTIONS, convention_of
 
         source = training or recorded
         accuracy = training["accuracy"] if training else recorded.get("accuracy")
@@ -368,7 +368,7 @@ class _Exporter:
             "class_names": class_names(self.data),
             "search_accuracy": recorded.get("accuracy"),
             "flops": recorded.get("flops"),
-            "flop_convention": recorded.get("flop_convention", FLOP_CONVENTION),
+            "flop_convention": recorded.get("flop_convention") or DESCRIPTIONS[convention_of(arch)],
             "params": recorded.get("params"),
             "latency_ms": recorded.get("latency_ms"),
             "metrics": recorded,

@@ -4,7 +4,6 @@ equal to a count from the paper's definitions (Dong & Yang, ICLR 2020, section 3
 from __future__ import annotations
 
 import itertools
-import math
 
 import pytest
 import torch
@@ -81,29 +80,6 @@ def test_the_closed_form_matches_the_paper_count_for_every_97th_cell() -> None:
         assert nb201_counts(edges)["params"] == paper_params(edges)
 
 
-def nb201_convention_flops(model: torch.nn.Module) -> float:
-    """fvcore with NB201's counter's rules: convs and linear (+ bias), k x k pooling at
-    k^2 per output element, norms free."""
-    from fvcore.nn import FlopCountAnalysis
-    from fvcore.nn.jit_handles import get_shape
-
-    def pool(inputs, outputs):
-        kernel = inputs[1].toIValue() or [v.toIValue() for v in inputs[1].node().inputs()]
-        return math.prod(get_shape(outputs[0])) * kernel[0] * kernel[1]
-
-    def linear(inputs, outputs):
-        return (
-            math.prod(get_shape(inputs[0])) * get_shape(outputs[0])[-1] + get_shape(outputs[0])[-1]
-        )
-
-    analysis = FlopCountAnalysis(model.eval(), torch.zeros(1, 3, 32, 32))
-    analysis.set_op_handle(
-        **{"aten::batch_norm": lambda i, o: 0, "aten::avg_pool2d": pool, "aten::linear": linear}
-    )
-    analysis.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
-    return float(analysis.total())
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("edges", CELLS, ids=range(len(CELLS)))
 def test_flops_equal_the_closed_form_in_both_conventions(edges: dict[str, str]) -> None:
@@ -111,7 +87,41 @@ def test_flops_equal_the_closed_form_in_both_conventions(edges: dict[str, str]) 
 
     model = build_model(nb201_arch(edges))
     assert count_flops(model, (3, 32, 32))["flops"] == nb201_counts(edges)["flops"]
-    assert nb201_convention_flops(model) == nb201_counts(edges, convention="nb201")["flops"]
+    nb201 = count_flops(model, (3, 32, 32), convention="nb201")["flops"]
+    assert nb201 == nb201_counts(edges, convention="nb201")["flops"]
+
+
+def test_the_nb201_convention_counts_pooling_and_the_bias_and_not_the_norms() -> None:
+    """One layer of each kind, counted by hand: what separates the two conventions."""
+    from evaluators.flops import count_flops
+
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 8, 3, padding=1, bias=False),  # 3*9*8 per pixel, 1,024 pixels
+        torch.nn.BatchNorm2d(8),  # fvcore: 2 per element; nb201: free
+        torch.nn.AvgPool2d(3, stride=1, padding=1),  # nb201: 9 per output element
+        torch.nn.MaxPool2d(2),  # nb201: 4 per output element (8 x 16 x 16)
+        torch.nn.Flatten(),
+        torch.nn.Linear(8 * 16 * 16, 10),  # + 10 for the bias under nb201
+    )
+    conv, linear = 3 * 9 * 8 * 32 * 32, 8 * 16 * 16 * 10
+    fvcore = count_flops(model, (3, 32, 32))["flops"]
+    nb201 = count_flops(model, (3, 32, 32), convention="nb201")
+    assert fvcore == conv + 2 * 8 * 32 * 32 + linear
+    assert nb201["flops"] == conv + 9 * 8 * 32 * 32 + 4 * 8 * 16 * 16 + linear + 10
+    assert "NAS-Bench-201" in nb201["flop_convention"]
+
+
+def test_nas_sample_prints_nb201s_own_params_and_flops(nas) -> None:
+    """The bundled space counts in NB201's convention: every sample equals the paper's
+    params and the closed form of NB201's counter."""
+    result = nas("sample", "nb201", "--count", "6", "--seed", "4", "--json")
+    assert result.code == 0, result.err
+    samples = result.json()
+    assert len({sample["summary"] for sample in samples}) > 1
+    for sample in samples:
+        edges = {key: sample["architecture"]["stages"][0][key] for key in EDGES}
+        assert sample["params"] == paper_params(edges)
+        assert sample["flops"] == nb201_counts(edges, convention="nb201")["flops"]
 
 
 def test_an_all_none_cell_cuts_the_input_off() -> None:

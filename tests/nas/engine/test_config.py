@@ -176,6 +176,12 @@ def test_search_section_unknown_key_suggests_the_right_one() -> None:
     assert any(p.startswith("search.cpus_per_trial: 0") for p in problems)
 
 
+def test_a_flop_convention_typo_is_refused_with_the_known_ones() -> None:
+    assert SearchConfig.from_dict({"flop_convention": "nb201"}).flop_convention == "nb201"
+    with pytest.raises(SpaceError, match=r"search.flop_convention: 'nb-201'.*did you mean 'nb201'"):
+        SearchConfig.from_dict({"flop_convention": "nb-201"})
+
+
 def test_search_section_round_trips_through_its_yaml_form() -> None:
     config = SearchConfig.from_dict(TINY["search"] | {"seed_archs": ["a.yaml"], "seed": 3})
     again = SearchConfig.from_dict(

@@ -38,12 +38,13 @@ def test_a_tabular_search_records_the_tables_values_without_ray(tmp_path: Path) 
         edges = {key: trial.params[f"tied.{key}"] for key in EDGES}
         row = table.index[cell_string(edges)]
         assert trial.values[0] == table.accuracy["nb201_cifar10"][row]
-        assert trial.values[1] == nb201_counts(edges)["flops"]
+        assert trial.values[1] == nb201_counts(edges, convention="nb201")["flops"]
     assert trials[0].values[0] == pytest.approx(0.9437, abs=1e-4)  # the seed, queued first
     assert len(pd.read_csv(run_dir / rf.TRIALS_CSV)) == 40
     assert json.loads((run_dir / rf.RUN_FILE).read_text())["status"] == rf.FINISHED
     metrics = json.loads((run_dir / rf.TRIALS_DIR / "7" / rf.METRICS_FILE).read_text())
     assert metrics["metrics"]["nb201_cifar10"] == trials[7].values[0]
+    assert "NAS-Bench-201" in metrics["flop_convention"]  # the space's search.flop_convention
 
     nas.search(trials=50, output=str(run_dir), resume=True)
     again = study.get_trials()
