@@ -6,12 +6,16 @@ scoring it. Such a search runs every trial here, one after another, through the 
 `StudySearcher`, so the trial records, the run folder, the fronts and the live view are
 those of a Tune-driven search.
 
-The sampler works on an in-memory copy of the study, and each decided trial is written
-to the run's storage as one finished trial (one transaction) before the next is asked.
-Optuna would otherwise commit every suggested value and attribute on its own, a dozen
-synchronous database writes per trial, which cost a hundred times the lookup. A stop at
-any moment loses at most the trial in hand (milliseconds of work); every decided one is
-in the storage, and queued trials (seeds, re-queued ones) stay queued until decided.
+The sampler works on an in-memory copy of the study, and the decided trials are written
+to the run's storage as finished trials, those of the last half second together in one
+transaction. Optuna would otherwise commit every suggested value and attribute on its
+own, a dozen synchronous database writes per trial, which cost a hundred times the
+lookup; even one transaction per trial (a synchronous disk write) costs as much as the
+sampler. A Ctrl-C or SIGTERM writes what is decided before the search ends; a kill -9
+loses at most the last half second of trials (milliseconds of work each), which a resume
+asks again. Queued trials (seeds, re-queued ones) stay queued until decided. The run
+folder's tables and the live view are refreshed after each write, so they never show a
+trial the storage lacks.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 from ray.tune.search import Searcher
 
+from nas.engine.outcome_record import is_storage_failure
 from nas.engine.plan import TrialPlan
 from nas.engine.searcher import StudySearcher
 
@@ -40,13 +45,51 @@ def run_in_driver(
     stored = study.get_trials(deepcopy=False)  # what the storage holds, kept up to date here
     for trial in stored:
         memory.add_trial(trial)
+    writer = _BatchWriter(study, stored, on_finished)
 
-    def persisted(number: int, state: str, attrs: dict) -> None:
-        trial = memory.get_trials(deepcopy=False)[number]
-        _persist(study, stored, trial)
-        on_finished(number, state, attrs)
+    def decided(number: int, state: str, attrs: dict) -> None:
+        writer.add(memory.get_trials(deepcopy=False)[number], state, attrs)
 
-    searcher = StudySearcher(memory, plan, target, persisted)
+    searcher = StudySearcher(memory, plan, target, decided)
+    try:
+        _loop(searcher)
+    finally:  # Ctrl-C, SIGTERM and a failed trial write what is decided first
+        if not searcher.storage_failure:
+            try:
+                writer.flush()
+            except Exception as error:
+                if not is_storage_failure(error):
+                    raise
+                searcher.fail_storage("the study", error)
+    return searcher
+
+
+class _BatchWriter:
+    """Decided trials, written to the storage together every `EVERY_S` seconds."""
+
+    EVERY_S = 0.5
+
+    def __init__(self, study: optuna.Study, stored: list[FrozenTrial], on_finished: Callable):
+        self.study, self.stored, self.on_finished = study, stored, on_finished
+        self.pending: list[tuple[FrozenTrial, str, dict]] = []
+        self.last = time.monotonic()
+
+    def add(self, trial: FrozenTrial, state: str, attrs: dict) -> None:
+        self.pending.append((trial, state, attrs))
+        if time.monotonic() - self.last >= self.EVERY_S:
+            self.flush()
+
+    def flush(self) -> None:
+        """Writes the pending trials, then tells `on_finished` of each, in order."""
+        pending, self.pending = self.pending, []
+        if pending:
+            _persist(self.study, self.stored, [trial for trial, _, _ in pending])
+            for trial, state, attrs in pending:
+                self.on_finished(trial.number, state, attrs)
+        self.last = time.monotonic()
+
+
+def _loop(searcher: StudySearcher) -> None:
     count = 0
     while not searcher.storage_failure:
         trial_id = f"driver-{count}"
@@ -63,23 +106,39 @@ def run_in_driver(
             "ended_at": now,
         }
         searcher.on_trial_complete(trial_id, {"payload": json.dumps(payload)})
-    return searcher
 
 
-def _persist(study: optuna.Study, stored: list[FrozenTrial], trial: FrozenTrial) -> None:
-    """Writes a decided trial of the in-memory copy to the run's storage, same number;
-    `stored` is the storage's trials in order (this search is its only writer)."""
-    if trial.number == len(stored):
-        backend = _rdb_backend(study)
-        if backend is None:
-            study.add_trial(trial)
-        else:
-            _insert(study, backend, trial)
-        stored.append(trial)
+def _persist(study: optuna.Study, stored: list[FrozenTrial], trials: list[FrozenTrial]) -> None:
+    """Writes decided trials of the in-memory copy to the run's storage, same numbers;
+    `stored` is the storage's trials in order (this search is its only writer). New trials
+    go in one transaction; a queued one is claimed and filled in place."""
+    new: list[FrozenTrial] = []
+    for trial in trials:
+        if trial.number == len(stored) + len(new):
+            new.append(trial)
+            continue
+        _append(study, stored, new)
+        new = []
+        if trial.number >= len(stored) or stored[trial.number].state != TrialState.WAITING:
+            raise RuntimeError(f"trial {trial.number} is out of step with the study")
+        _fill_queued(study, stored, trial)
+    _append(study, stored, new)
+
+
+def _append(study: optuna.Study, stored: list[FrozenTrial], trials: list[FrozenTrial]) -> None:
+    if not trials:
         return
-    if trial.number > len(stored) or stored[trial.number].state != TrialState.WAITING:
-        raise RuntimeError(f"trial {trial.number} is out of step with the study")
-    # A queued trial (a seed, a re-queued one): claimed and filled in place, a few commits.
+    backend = _rdb_backend(study)
+    if backend is None:
+        for trial in trials:
+            study.add_trial(trial)
+    else:
+        _insert(study, backend, trials)
+    stored.extend(trials)
+
+
+def _fill_queued(study: optuna.Study, stored: list[FrozenTrial], trial: FrozenTrial) -> None:
+    """A queued trial (a seed, a re-queued one): claimed and filled in place, a few commits."""
     storage, trial_id = study._storage, stored[trial.number]._trial_id
     storage.set_trial_state_values(trial_id, TrialState.RUNNING)
     for name, value in trial.params.items():
@@ -100,10 +159,12 @@ def _rdb_backend(study: optuna.Study) -> Any:
     return backend if isinstance(backend, RDBStorage) else None
 
 
-def _insert(study: optuna.Study, backend: Any, trial: FrozenTrial) -> None:
-    """The trial as rows of Optuna's schema, in one transaction. `Study.add_trial` would
-    look every parameter's earlier distribution up across the whole study, which grows
-    with the study (a second per trial at 10,000 trials on SQLite)."""
+def _insert(study: optuna.Study, backend: Any, trials: list[FrozenTrial]) -> None:
+    """The trials as rows of Optuna's schema, in one transaction, through SQLAlchemy's core
+    (the ORM's bookkeeping costs 20 times the rows' own writes). `Study.add_trial` would
+    also look every parameter's earlier distribution up across the whole study, which
+    grows with the study (a second per trial at 10,000 trials on SQLite)."""
+    import sqlalchemy
     from optuna.distributions import distribution_to_json
     from optuna.storages._rdb import models
     from optuna.storages._rdb.storage import _create_scoped_session
@@ -111,42 +172,52 @@ def _insert(study: optuna.Study, backend: Any, trial: FrozenTrial) -> None:
     study_id = study._study_id
     with _create_scoped_session(backend.scoped_session) as session:
         models.StudyModel.find_or_raise_by_id(study_id, session, for_update=True)
-        row = models.TrialModel(
-            study_id=study_id,
-            number=None,
-            state=trial.state,
-            datetime_start=trial.datetime_start,
-            datetime_complete=trial.datetime_complete,
-        )
-        session.add(row)
-        session.flush()
-        row.number = row.count_past_trials(session)
-        if row.number != trial.number:
-            raise RuntimeError(f"trial {trial.number} would be stored as {row.number}")
-        rows: list[Any] = []
-        for name, value in trial.params.items():
-            distribution = trial.distributions[name]
-            rows.append(
-                models.TrialParamModel(
-                    trial_id=row.trial_id,
-                    param_name=name,
-                    param_value=distribution.to_internal_repr(value),
-                    distribution_json=distribution_to_json(distribution),
+        connection = session.connection()
+        count = sqlalchemy.select(sqlalchemy.func.count(models.TrialModel.trial_id))
+        held = connection.execute(count.where(models.TrialModel.study_id == study_id)).scalar()
+        if held != trials[0].number:
+            raise RuntimeError(f"trial {trials[0].number} would be stored as {held}")
+        children: dict[Any, list[dict[str, Any]]] = {
+            models.TrialParamModel: [],
+            models.TrialValueModel: [],
+            models.TrialUserAttributeModel: [],
+            models.TrialSystemAttributeModel: [],
+        }
+        for trial in trials:
+            inserted = connection.execute(
+                sqlalchemy.insert(models.TrialModel.__table__).values(
+                    number=trial.number,
+                    study_id=study_id,
+                    state=trial.state,
+                    datetime_start=trial.datetime_start,
+                    datetime_complete=trial.datetime_complete,
                 )
             )
-        for objective, value in enumerate(trial.values or []):
-            stored, kind = models.TrialValueModel.value_to_stored_repr(value)
-            rows.append(
-                models.TrialValueModel(
-                    trial_id=row.trial_id, objective=objective, value=stored, value_type=kind
+            trial_id = inserted.inserted_primary_key[0]
+            for name, value in trial.params.items():
+                distribution = trial.distributions[name]
+                children[models.TrialParamModel].append(
+                    {
+                        "trial_id": trial_id,
+                        "param_name": name,
+                        "param_value": distribution.to_internal_repr(value),
+                        "distribution_json": distribution_to_json(distribution),
+                    }
                 )
-            )
-        for model, attrs in (
-            (models.TrialUserAttributeModel, trial.user_attrs),
-            (models.TrialSystemAttributeModel, trial.system_attrs),
-        ):
-            rows += [
-                model(trial_id=row.trial_id, key=key, value_json=json.dumps(value))
-                for key, value in attrs.items()
-            ]
-        session.add_all(rows)
+            for objective, value in enumerate(trial.values or []):
+                stored, kind = models.TrialValueModel.value_to_stored_repr(value)
+                children[models.TrialValueModel].append(
+                    {"trial_id": trial_id, "objective": objective}
+                    | {"value": stored, "value_type": kind}
+                )
+            for model, attrs in (
+                (models.TrialUserAttributeModel, trial.user_attrs),
+                (models.TrialSystemAttributeModel, trial.system_attrs),
+            ):
+                children[model] += [
+                    {"trial_id": trial_id, "key": key, "value_json": json.dumps(value)}
+                    for key, value in attrs.items()
+                ]
+        for model, rows in children.items():
+            if rows:
+                connection.execute(sqlalchemy.insert(model.__table__), rows)

@@ -4,6 +4,11 @@ the same study, run folder and records as a Ray Tune search."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import optuna
@@ -50,3 +55,49 @@ def test_a_tabular_search_records_the_tables_values_without_ray(tmp_path: Path) 
     again = study.get_trials()
     assert len(again) == 50
     assert [t.params for t in again[:40]] == [t.params for t in trials]
+
+
+def _stored(run: Path) -> list:
+    try:
+        study = optuna.load_study(study_name="r", storage=f"sqlite:///{run / rf.STUDY_FILE}")
+        return study.get_trials(deepcopy=False)
+    except Exception:  # the study is still being created
+        return []
+
+
+@pytest.mark.slow
+def test_a_kill_9_loses_at_most_the_unwritten_trials_and_resume_completes(nas, tmp_path) -> None:
+    """Decided trials are written in batches: a kill -9 between two loses the batch in
+    hand, never a written trial, and leaves no half-written one; a resume finishes."""
+    run, trials = tmp_path / "r", 400
+    command = [sys.executable, "-m", "nas", "search", "nb201", "--trials", str(trials)]
+    command += ["--no-plots", "--output", str(run)]
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + 240
+        while len(_stored(run)) < 30:
+            assert process.poll() is None, process.stderr.read().decode()
+            assert time.monotonic() < deadline, "no trials were written in time"
+            time.sleep(0.05)
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+    before = _stored(run)
+    assert 30 <= len(before) < trials
+    assert [t.number for t in before] == list(range(len(before)))
+    assert all(t.state == optuna.trial.TrialState.COMPLETE for t in before)
+
+    result = nas("search", "--resume", "--output", run, "--json")
+    assert result.code == 0, result.err
+    assert result.json()["decided"] == trials
+    after = _stored(run)
+    assert [t.number for t in after] == list(range(trials))
+    table = load_table()
+    for trial in after:
+        edges = {key: trial.params[f"tied.{key}"] for key in EDGES}
+        assert trial.values[0] == table.accuracy["nb201_cifar10"][table.index[cell_string(edges)]]
+    for old in before:  # written before the kill: kept as they were
+        assert after[old.number].params == old.params and after[old.number].values == old.values
+    assert len(pd.read_csv(run / rf.TRIALS_CSV)) == trials
