@@ -226,8 +226,8 @@ def _run_trials(
             parallel=concurrency > 1,
         )
         progress.start(_analyse(study))
-        refresher = _Refresher(experiment, study, progress)
         plan = TrialPlan(experiment)
+        refresher = _Refresher(experiment, study, progress, share=0.02 if plan.instant else 0.1)
         if plan.instant:
             from nas.engine.instant import run_in_driver
 
@@ -250,14 +250,24 @@ class _Refresher:
     """After every trial: the run folder's tables and pruned weights, then the live view.
 
     A refresh reads the whole study, so it is skipped while the last one took more than a
-    tenth of the time since (a big study on a busy driver). Plots cost about a second, so
-    they are redrawn at most every five minutes; the final refresh always draws them.
+    tenth of the time since (a big study on a busy driver), a fiftieth in a search scored
+    in the driver, where the refresh competes with the trials themselves. Plots cost about
+    a second, so they are redrawn at most every five minutes; the final refresh always
+    draws them.
     """
 
     PLOT_EVERY_S = 300.0
 
-    def __init__(self, experiment: ExperimentConfig, study: optuna.Study, progress: Progress):
+    def __init__(
+        self,
+        experiment: ExperimentConfig,
+        study: optuna.Study,
+        progress: Progress,
+        *,
+        share: float = 0.1,
+    ):
         self.experiment, self.study, self.progress = experiment, study, progress
+        self.spacing = 1 / share  # a refresh waits this many times its own cost
         self.cost, self.last = 0.0, -math.inf
         self.plot_cost, self.last_plot = 0.0, time.monotonic()  # the first after 5 minutes
 
@@ -266,7 +276,7 @@ class _Refresher:
         plots = self.experiment.search.plots and (
             now - self.last_plot >= max(self.PLOT_EVERY_S, 20 * self.plot_cost)
         )
-        if plots or now - self.last >= 10 * self.cost:
+        if plots or now - self.last >= self.spacing * self.cost:
             results = _update_run_folder(self.experiment, self.study, plots=plots)
             cost = time.monotonic() - now
             if plots:

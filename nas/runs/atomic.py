@@ -13,6 +13,7 @@ file the user writes: a colleague can read the results.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import math
 import os
@@ -20,6 +21,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+_SERIAL = itertools.count()  # with the process id, names each temporary file uniquely
 
 
 @contextlib.contextmanager
@@ -49,10 +52,33 @@ def atomic_path(path: str | os.PathLike, *, durable: bool = True) -> Iterator[Pa
 
 
 def write_bytes(path: str | os.PathLike, data: bytes, *, durable: bool = True) -> Path:
-    """Writes `data` to `path` atomically; returns the path."""
-    with atomic_path(path, durable=durable) as temporary, open(temporary, "wb") as out:
-        out.write(data)
-    return Path(path)
+    """Writes `data` to `path` atomically; returns the path.
+
+    The temporary file is created with mode 0666, so the kernel applies the umask as it
+    does to any new file: four system calls and a rename, where `atomic_path` (which
+    cannot know how a library will open its path) needs twice as many. A search scored
+    in the driver writes two files per trial, thousands a minute."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}-{next(_SERIAL)}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    try:
+        descriptor = os.open(temporary, flags, 0o666)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(descriptor, view) :]
+            if durable:
+                os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    if durable:
+        _fsync_folder(target.parent)
+    return target
 
 
 def write_text(path: str | os.PathLike, text: str, *, durable: bool = True) -> Path:
