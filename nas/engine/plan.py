@@ -3,6 +3,7 @@ in the driver and turns it into the config a Tune worker trains from."""
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -157,11 +158,25 @@ def _traced_counts(arch: Any) -> dict[str, float]:
 
 
 def _arch_yaml(arch: Any, train: dict[str, Any]) -> str:
+    """The trial's arch.yaml: the architecture, then its recipe. Each part is dumped once
+    per distinct value (a search repeats both far more often than it varies them)."""
+    import json
+
+    architecture = json.dumps(arch.to_dict(run_config=False))
+    return _yaml_block(architecture) + _yaml_block(json.dumps({"train": train}))
+
+
+@functools.lru_cache(maxsize=4096)
+def _yaml_block(document: str) -> str:
+    """A JSON mapping as block YAML, one flow mapping per stage (as Architecture.to_yaml)."""
+    import json
+
     import yaml
 
-    document = {**arch.to_dict(run_config=False), "train": train}
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's, when installed: 10x
-    return yaml.dump(document, Dumper=dumper, sort_keys=False, default_flow_style=None, width=1000)
+    return yaml.dump(
+        json.loads(document), Dumper=dumper, sort_keys=False, default_flow_style=None, width=1000
+    )
 
 
 def _absolute_root(data: Any) -> Any:
