@@ -5,7 +5,10 @@ Single objective: mean +/- std over seeds of the best test accuracy (the table's
 epochs) after N = 10, 25, 50, 100, 200 queries on CIFAR-10, CIFAR-100 and ImageNet16-120.
 Every trial counts as a query, repeats of an architecture included; the duplicate columns
 say how many of the first 200 queries repeated a cell (exactly, or up to isomorphism:
-NB201's UniqueString). Multi-objective: table accuracy versus FLOPs (NB201's counting
+NB201's UniqueString). The rows marked "repeats skipped" ran with `search.repeats:
+skip`: a proposal of a cell isomorphic to one already queried is recorded but is not a
+query, so their N queries are N distinct networks (and their duplicate columns read 0).
+Multi-objective: table accuracy versus FLOPs (NB201's counting
 convention, as the bundled space sets), hypervolume of
 the front found after N queries as a fraction of the table's true front (reference point:
 accuracy 0 and the space's largest FLOPs).
@@ -51,16 +54,20 @@ OPTIMUM = {"cifar10": 94.37, "cifar100": 73.51, "imagenet16": 47.31}
 FLOP_CONVENTION = "nb201"  # the bundled space's search.flop_convention: NB201's own counter
 
 
-def run_search(sampler: str, objectives: str, seed: int, trials: int, folder: Path) -> list:
-    """The study's trials, in order, after `nas search nb201` (progress silenced)."""
-    output = folder / f"{sampler}-{seed}-{abs(hash(objectives)) % 10_000}"
+def run_search(
+    sampler: str, objectives: str, seed: int, trials: int, folder: Path, repeats: str = "count"
+) -> list:
+    """The queries, in order, of `nas search nb201` (progress silenced): every trial, or
+    with repeats skipped, every trial but the skipped repeats."""
+    output = folder / f"{sampler}-{seed}-{repeats}-{abs(hash(objectives)) % 10_000}"
     with open(os.devnull, "w") as sink, contextlib.redirect_stderr(sink):
         run = nas.search(
             "nb201", trials=trials, sampler=sampler, seed=seed, output=str(output),
-            objectives=objectives, plots=False,
+            objectives=objectives, plots=False, repeats=repeats,
         )  # fmt: skip
     study = optuna.load_study(study_name=run.outcome.study_name, storage=run.outcome.storage)
-    return sorted(study.get_trials(deepcopy=False), key=lambda t: t.number)
+    ordered = sorted(study.get_trials(deepcopy=False), key=lambda t: t.number)
+    return [t for t in ordered if t.user_attrs.get("repeat_of") is None]
 
 
 def cells_of(trials: list) -> list[str]:
@@ -118,7 +125,9 @@ def single_objective(args: argparse.Namespace, folder: Path) -> None:
                 f"  {'random (expectation)':<22} "
                 + "  ".join(f"{v:>11.2f}" for v in RANDOM_EXPECTED_CIFAR10)
             )
-        for sampler in args.samplers:
+        for sampler, repeats in [(s, "count") for s in args.samplers] + [
+            (s, "skip") for s in args.skip_repeats
+        ]:
             seeds, trials = args.seeds, max(CHECKPOINTS)
             if sampler == "gp":
                 seeds, trials = args.gp_seeds, args.gp_trials
@@ -126,12 +135,13 @@ def single_objective(args: argparse.Namespace, folder: Path) -> None:
                 continue
             start, rows, dupes = time.perf_counter(), [], []
             for seed in range(seeds):
-                found = run_search(sampler, f"nb201_{dataset}:max", seed, trials, folder)
+                found = run_search(sampler, f"nb201_{dataset}:max", seed, trials, folder, repeats)
                 rows.append(best_after(found, f"nb201_{dataset}"))
                 dupes.append(duplicates(found))
             seconds = (time.perf_counter() - start) / seeds
             exact, iso = (statistics.mean(d[i] for d in dupes) for i in (0, 1))
-            label = f"{sampler} ({seeds} seeds)"
+            skipped = ", repeats skipped" if repeats == "skip" else ""
+            label = f"{sampler} ({seeds} seeds{skipped})"
             cells = "  ".join(f"{c:>11}" for c in mean_std(rows))
             notes = f"repeats {exact:.0%}, isomorphic {iso:.0%}, {seconds:.0f} s/search"
             print(f"  {label:<22} {cells}   {notes}", flush=True)
@@ -167,10 +177,16 @@ def main() -> None:
     parser.add_argument("--mo-samplers", default="tpe,random,nsga2")
     parser.add_argument("--mo-datasets", default="cifar10")
     parser.add_argument("--skip-mo", action="store_true")
+    parser.add_argument(
+        "--skip-repeats",
+        default="tpe",
+        help="samplers to run again with search.repeats: skip (isomorphic cells not queried)",
+    )
     args = parser.parse_args()
     if args.full:
         args.seeds, args.gp_seeds, args.gp_trials = 30, 5, 200
     args.samplers = [s for s in args.samplers.split(",") if s]
+    args.skip_repeats = [s for s in args.skip_repeats.split(",") if s]
     args.datasets = [d for d in args.datasets.split(",") if d]
     args.mo_samplers = [s for s in args.mo_samplers.split(",") if s]
     args.mo_datasets = [d for d in args.mo_datasets.split(",") if d]

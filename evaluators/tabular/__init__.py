@@ -6,7 +6,7 @@ from typing import Any
 
 from search_space.errors import SpaceError
 
-__all__ = ["known_counts", "score", "tabular_names"]
+__all__ = ["equivalence_key", "known_counts", "score", "tabular_names"]
 
 
 def tabular_names() -> list[str]:
@@ -25,6 +25,20 @@ def score(arch: Any, names: list[str]) -> dict[str, float]:
     if unknown:
         raise SpaceError(f"no table for {', '.join(unknown)}")
     return lookup(arch, names)
+
+
+def equivalence_key(arch: Any) -> str | None:
+    """A key shared by the architectures a table holds as one network: for NB201, cells
+    that are isomorphic (NB201's UniqueString: they compute the same function). None for
+    an architecture no table covers."""
+    from evaluators.tabular.nb201_table import cell_string, load_table, nb201_edges
+
+    try:
+        edges = nb201_edges(arch)
+    except SpaceError:
+        return None
+    table = load_table()
+    return "nb201:" + table.unique[table.row(cell_string(edges))]
 
 
 def known_counts(arch: Any) -> dict[str, float] | None:

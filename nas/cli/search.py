@@ -34,6 +34,7 @@ _SETTINGS = (
     "plots",
     "data",
     "epochs",
+    "repeats",
 )
 
 
@@ -73,6 +74,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="GPUs per trial, fractions share one (default: 1 if the cluster has GPUs)",
     )
     p.add_argument("--max-concurrent", type=int, help="trials at once (default: what fits)")
+    p.add_argument(
+        "--repeats",
+        help="count (default) or skip: with counted or looked-up objectives only, a "
+        "proposal repeating an earlier architecture is not a query (no --trials spent)",
+    )
     p.add_argument(
         "--early-stopping",
         help="stop weak trials at epoch milestones: mo_asha (by Pareto rank), asha "

@@ -14,6 +14,7 @@ import optuna
 from nas.engine.chooser import OptunaChooser
 from nas.engine.config import ExperimentConfig
 from nas.engine.objectives import MEASURED, PROXY, TABULAR, TRAINED, USER, is_instant, kind_of
+from nas.engine.repeats import RepeatBook
 from nas.engine.replicates import ReplicateBook, architecture_key
 from nas.runs import format as rf
 from nas.runs.atomic import write_text
@@ -35,6 +36,7 @@ class Candidate:
     reported: dict[str, str] = field(default_factory=dict)  # host, node_id, device, weights_sha256
     files_failed: bool = False  # its weights could not be written: never told complete
     train: dict[str, Any] = field(default_factory=dict)  # its recipe, sampled keys included
+    repeat_of: int | None = None  # search.repeats: skip: the earlier equivalent trial
 
     @property
     def number(self) -> int:
@@ -62,6 +64,8 @@ class TrialPlan:
         self.run_dir = experiment.run_dir.resolve()
         self.data = _absolute_root(experiment.data)
         self.replicates = ReplicateBook()
+        self.skip_repeats = self.instant and experiment.search.repeats == "skip"
+        self.repeats = RepeatBook()
 
     def sample(self, trial: optuna.Trial) -> Candidate:
         """Samples, builds and counts; raises what building or counting raises."""
@@ -76,6 +80,10 @@ class TrialPlan:
         key = architecture_key(arch.to_dict(run_config=False), train)
         attrs = self.replicates.assign(trial, key, int(train["seed"]))
         train["seed"] = attrs[rf.ATTR_TRAIN_SEED]  # a replicate trains with a fresh seed
+        if self.skip_repeats:  # nas/engine/repeats.py
+            from evaluators.tabular import equivalence_key
+
+            attrs.update(self.repeats.assign(trial, equivalence_key(arch) or key))
         for name, value in attrs.items():
             trial.set_user_attr(name, value)
         # The whole document goes to the trial folder (before building, so a candidate that
@@ -87,6 +95,7 @@ class TrialPlan:
         trial.set_user_attr(rf.ATTR_SUMMARY, arch.summary())
         sampled = time.perf_counter()
         candidate = Candidate(trial, arch, {}, {"sample": sampled - tick}, train=train)
+        candidate.repeat_of = attrs.get(rf.ATTR_REPEAT_OF)
         if self.instant:
             candidate.counts = dict(self._instant_counts(arch))
         else:

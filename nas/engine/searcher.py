@@ -328,7 +328,8 @@ class StudySearcher(Searcher):
                 raise
             self.fail_storage(f"trial {trial.number}: its record", error)
             return
-        self.decided += 1
+        if candidate is None or candidate.repeat_of is None:  # a skipped repeat is no query
+            self.decided += 1
         try:  # after the record: its curves, the run folder's tables and the live view
             self._write_curves(trial.number, history)
             self.on_finished(trial.number, state, attrs)

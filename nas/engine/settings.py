@@ -17,7 +17,7 @@ from evaluators.flop_conventions import CONVENTIONS as FLOP_CONVENTIONS
 from evaluators.flop_conventions import DEFAULT as FLOP_DEFAULT
 from evaluators.train_choices import check_train
 from nas.engine.constraints import Constraint, parse_constraints, to_mapping
-from nas.engine.objectives import DEFAULT_OBJECTIVES, parse_objectives, to_text
+from nas.engine.objectives import DEFAULT_OBJECTIVES, is_instant, parse_objectives, to_text
 from nas.engine.samplers import DEFAULT_SAMPLER, SAMPLERS
 from nas.engine.schedulers.ranking import TIE_BREAKS
 from nas.runs.pareto import Objective
@@ -80,6 +80,10 @@ class SearchConfig:
     # Which operations FLOPs count (evaluators/flop_conventions.py): fvcore's rules, or
     # NAS-Bench-201's counter for comparing with its published figures.
     flop_convention: str = FLOP_DEFAULT
+    # "skip": in a search whose objectives are all counted or looked up, a proposal that
+    # repeats an earlier architecture (on a table, an equivalent one) is not a query: it
+    # is recorded with the earlier values and does not count towards `trials`.
+    repeats: str = "count"
 
     @classmethod
     def from_dict(cls, mapping: Mapping[str, Any] | None, path: str = "search") -> SearchConfig:
@@ -91,6 +95,14 @@ class SearchConfig:
                 values[key] = _PARSERS[key](raw, f"{path}.{key}")
             except SpaceError as error:
                 problems += error.problems
+        if values.get("repeats") == "skip" and not is_instant(
+            values.get("objectives", cls.objectives)
+        ):
+            problems.append(
+                f"{path}.repeats: skip needs objectives that are all counted or looked up "
+                "(flops, params, nb201_*); a trained objective scores a repeat again with a "
+                "fresh seed, a replicate of its noise (use repeats: count)"
+            )
         if problems:
             raise SpaceError(problems)
         return cls(**values)
@@ -207,6 +219,8 @@ def _sampler(raw: Any, path: str) -> str:
     return _word(SAMPLERS)(raw, path)
 
 
+REPEATS = ("count", "skip")
+
 _PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "objectives": lambda raw, path: tuple(parse_objectives(raw, path)),
     "trials": _integer(1, 1_000_000),
@@ -230,6 +244,7 @@ _PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "reference_point": _reference,
     "plots": _boolean,
     "flop_convention": _word(FLOP_CONVENTIONS),
+    "repeats": _word(REPEATS),
 }
 
 

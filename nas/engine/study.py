@@ -102,13 +102,15 @@ def sampler_seed(seed: int, study: optuna.Study) -> int:
 
 
 def count_decided(study: optuna.Study) -> int:
-    """Trials that count towards --trials: recorded outcomes, interrupted ones excluded."""
+    """Trials that count towards --trials: recorded outcomes, interrupted ones and skipped
+    repeats excluded."""
     return sum(
         1
         for t in study.get_trials(deepcopy=False)
         if t.state.is_finished()
         and t.user_attrs.get(rf.ATTR_STATE) in rf.TERMINAL_STATES
         and not t.user_attrs.get(rf.ATTR_INTERRUPTED)
+        and t.user_attrs.get(rf.ATTR_REPEAT_OF) is None  # search.repeats: skip
     )
 
 

@@ -111,3 +111,8 @@ ATTR_ARCH_KEY, ATTR_TRAIN_SEED, ATTR_REPLICATE_OF = (
     "train_seed",
     "replicate_of",
 )  # worker attempts of a trial: above 1 when a dead worker was retried
+# `search.repeats: skip` (nas/engine/repeats.py): the key two equivalent architectures
+# share, and on a repeat the first trial with it (trials.csv: repeat_of). A repeat is
+# recorded with the first one's values but is not a query: it neither counts towards
+# --trials nor stands on the front.
+ATTR_REPEAT_KEY, ATTR_REPEAT_OF = "repeat_key", "repeat_of"

@@ -142,6 +142,7 @@ def analyse_study(
         "attempts",
         "retry_of",
         "replicate_of",
+        "repeat_of",
         "train_seed",
     ):  # whole numbers, blank where not applicable
         table[column] = pd.to_numeric(table[column]).astype("Int64")
@@ -185,6 +186,9 @@ def trials_table(study: optuna.Study) -> pd.DataFrame:
 
 
 def _eligible(row: dict[str, Any], names: list[str]) -> bool:
+    """A complete trial with every objective; a skipped repeat stands behind its first."""
+    if row.get("repeat_of") is not None:
+        return False
     return row["state"] == rf.COMPLETE and all(
         isinstance(row.get(n), int | float) and math.isfinite(row[n]) for n in names
     )
@@ -221,6 +225,7 @@ def _trial_row(
         "attempts": attrs.get(rf.ATTR_ATTEMPTS),  # blank: never handed to a worker
         "retry_of": attrs.get(rf.ATTR_RETRY_OF),
         "replicate_of": attrs.get(rf.ATTR_REPLICATE_OF),
+        "repeat_of": attrs.get(rf.ATTR_REPEAT_OF),
         "train_seed": attrs.get(rf.ATTR_TRAIN_SEED),
         "arch_key": attrs.get(rf.ATTR_ARCH_KEY),
         "arch_yaml": _arch_yaml(attrs.get(rf.ATTR_ARCH), trials_dir, trial.number)
@@ -284,6 +289,7 @@ _TRAILING = (
     "attempts",
     "retry_of",
     "replicate_of",
+    "repeat_of",
     "train_seed",
     "arch_key",
     "arch_yaml",

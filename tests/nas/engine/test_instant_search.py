@@ -101,3 +101,40 @@ def test_a_kill_9_loses_at_most_the_unwritten_trials_and_resume_completes(nas, t
     for old in before:  # written before the kill: kept as they were
         assert after[old.number].params == old.params and after[old.number].values == old.values
     assert len(pd.read_csv(run / rf.TRIALS_CSV)) == trials
+
+
+def _network(table, trial) -> str:
+    """NB201's own isomorphism key of the trial's cell (the table's UniqueString)."""
+    edges = {key: trial.params[f"tied.{key}"] for key in EDGES}
+    return table.unique[table.index[cell_string(edges)]]
+
+
+@pytest.mark.slow
+def test_skipped_repeats_spend_no_queries_and_stay_off_the_front(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    nas.search("nb201", trials=150, repeats="skip", output=str(run), plots=False)
+    nas.search(trials=180, output=str(run), resume=True)  # the resume remembers the keys
+    study = optuna.load_study(study_name="run", storage=f"sqlite:///{run / rf.STUDY_FILE}")
+    trials = sorted(study.get_trials(), key=lambda t: t.number)
+    table = load_table()
+    queries = [t for t in trials if t.user_attrs.get(rf.ATTR_REPEAT_OF) is None]
+    repeats = [t for t in trials if t.user_attrs.get(rf.ATTR_REPEAT_OF) is not None]
+    assert len(queries) == 180 and repeats, "TPE repeats itself within 180 proposals"
+    assert len({_network(table, t) for t in queries}) == 180  # no network queried twice
+    for trial in repeats:
+        first = trials[trial.user_attrs[rf.ATTR_REPEAT_OF]]
+        assert first.number < trial.number and first.user_attrs.get(rf.ATTR_REPEAT_OF) is None
+        assert _network(table, first) == _network(table, trial)
+    rows = pd.read_csv(run / rf.TRIALS_CSV)
+    assert len(rows) == len(trials)
+    assert rows.loc[rows["pareto"], "repeat_of"].isna().all()
+    assert set(rows.loc[rows["repeat_of"].notna(), "number"]) == {t.number for t in repeats}
+
+
+def test_skipping_repeats_needs_counted_or_looked_up_objectives() -> None:
+    from nas.engine.settings import SearchConfig
+    from search_space.errors import SpaceError
+
+    assert SearchConfig.from_dict({"objectives": "flops:min", "repeats": "skip"}).repeats == "skip"
+    with pytest.raises(SpaceError, match=r"search.repeats: skip needs objectives that are all"):
+        SearchConfig.from_dict({"objectives": "accuracy:max,flops:min", "repeats": "skip"})
