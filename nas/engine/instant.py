@@ -15,7 +15,8 @@ sampler. A Ctrl-C or SIGTERM writes what is decided before the search ends; a ki
 loses at most the last half second of trials (milliseconds of work each), which a resume
 asks again. Queued trials (seeds, re-queued ones) stay queued until decided. The run
 folder's tables and the live view are refreshed after each write, so they never show a
-trial the storage lacks.
+trial the storage lacks; they are read from the copy, which then holds what the storage
+holds, with no query.
 """
 
 from __future__ import annotations
@@ -39,13 +40,20 @@ def run_in_driver(
     plan: TrialPlan,
     target: int,
     on_finished: Callable[[int, str, dict], None],
+    read_from: Callable[[optuna.Study], None] | None = None,
 ) -> StudySearcher:
-    """Asks, scores and tells trials until `target` are decided (or a write fails)."""
+    """Asks, scores and tells trials until `target` are decided (or a write fails).
+    `on_finished` hears of each trial once it is written; `read_from` is handed the
+    in-memory copy, which then holds what the storage holds (reading it costs no query)."""
     memory = optuna.create_study(directions=study.directions, sampler=study.sampler)
     stored = study.get_trials(deepcopy=False)  # what the storage holds, kept up to date here
     for trial in stored:
         memory.add_trial(trial)
-    writer = _BatchWriter(study, stored, on_finished)
+    for key, value in study.user_attrs.items():  # objectives, reference point, config
+        memory.set_user_attr(key, value)
+    if read_from is not None:
+        read_from(memory)
+    writer = _BatchWriter(study, memory, stored, on_finished)
 
     def decided(number: int, state: str, attrs: dict) -> None:
         writer.add(memory.get_trials(deepcopy=False)[number], state, attrs)
@@ -69,8 +77,15 @@ class _BatchWriter:
 
     EVERY_S = 0.5
 
-    def __init__(self, study: optuna.Study, stored: list[FrozenTrial], on_finished: Callable):
-        self.study, self.stored, self.on_finished = study, stored, on_finished
+    def __init__(
+        self,
+        study: optuna.Study,
+        memory: optuna.Study,
+        stored: list[FrozenTrial],
+        on_finished: Callable,
+    ):
+        self.study, self.memory, self.stored = study, memory, stored
+        self.on_finished = on_finished
         self.pending: list[tuple[FrozenTrial, str, dict]] = []
         self.last = time.monotonic()
 
@@ -80,12 +95,17 @@ class _BatchWriter:
             self.flush()
 
     def flush(self) -> None:
-        """Writes the pending trials, then tells `on_finished` of each, in order."""
+        """Writes the pending trials, then tells `on_finished` of each, in order; a study
+        attribute it set on the copy (the fixed reference point) goes to the storage."""
         pending, self.pending = self.pending, []
         if pending:
             _persist(self.study, self.stored, [trial for trial, _, _ in pending])
             for trial, state, attrs in pending:
                 self.on_finished(trial.number, state, attrs)
+            stored = self.study.user_attrs
+            for key, value in self.memory.user_attrs.items():
+                if stored.get(key) != value:
+                    self.study.set_user_attr(key, value)
         self.last = time.monotonic()
 
 

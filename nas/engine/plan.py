@@ -3,7 +3,6 @@ in the driver and turns it into the config a Tune worker trains from."""
 
 from __future__ import annotations
 
-import functools
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 
 import optuna
 
+from nas.engine.arch_yaml import trial_arch_yaml
 from nas.engine.chooser import OptunaChooser
 from nas.engine.config import ExperimentConfig
 from nas.engine.objectives import MEASURED, PROXY, TABULAR, TRAINED, USER, is_instant, kind_of
@@ -61,6 +61,7 @@ class TrialPlan:
         # is known (an NB201 network), else from fvcore once per distinct architecture.
         self.instant = is_instant(self.objectives)
         self.counted: dict[str, dict[str, float]] = {}
+        self.recipes: dict[str, dict[str, Any]] = {}
         self.run_dir = experiment.run_dir.resolve()
         self.data = _absolute_root(experiment.data)
         self.replicates = ReplicateBook()
@@ -91,7 +92,7 @@ class TrialPlan:
         # Its train section is the trial's recipe, so `nas train` repeats the trial.
         folder = self.run_dir / rf.TRIALS_DIR / str(trial.number)
         # A driver-scored trial's files skip the fsyncs: the study holds the same record.
-        write_text(folder / rf.ARCH_FILE, _arch_yaml(arch, train), durable=not self.instant)
+        write_text(folder / rf.ARCH_FILE, trial_arch_yaml(arch, train), durable=not self.instant)
         trial.set_user_attr(rf.ATTR_SUMMARY, arch.summary())
         sampled = time.perf_counter()
         candidate = Candidate(trial, arch, {}, {"sample": sampled - tick}, train=train)
@@ -130,12 +131,16 @@ class TrialPlan:
     def _recipe(self, arch: Any) -> dict[str, Any]:
         """The trial's training settings: the run's, with its sampled recipe choices."""
         import dataclasses
+        import json
 
         from evaluators.train_choices import with_recipe
 
         drawn = arch.run_config.get("train") or {}
         sampled = {key: drawn[key] for key in self.experiment.recipe}
-        return dataclasses.asdict(with_recipe(self.experiment.train, sampled))
+        key = json.dumps(sampled, default=str)
+        if key not in self.recipes:  # a search draws few recipes and many trials
+            self.recipes[key] = dataclasses.asdict(with_recipe(self.experiment.train, sampled))
+        return dict(self.recipes[key])  # every value a scalar: the caller's copy is its own
 
     def tune_config(self, candidate: Candidate) -> dict[str, Any]:
         import dataclasses
@@ -164,28 +169,6 @@ def _traced_counts(arch: Any) -> dict[str, float]:
         "params": float(count_params(model)),
         "flops": float(count_arch_flops(model, arch)["flops"]),
     }
-
-
-def _arch_yaml(arch: Any, train: dict[str, Any]) -> str:
-    """The trial's arch.yaml: the architecture, then its recipe. Each part is dumped once
-    per distinct value (a search repeats both far more often than it varies them)."""
-    import json
-
-    architecture = json.dumps(arch.to_dict(run_config=False))
-    return _yaml_block(architecture) + _yaml_block(json.dumps({"train": train}))
-
-
-@functools.lru_cache(maxsize=4096)
-def _yaml_block(document: str) -> str:
-    """A JSON mapping as block YAML, one flow mapping per stage (as Architecture.to_yaml)."""
-    import json
-
-    import yaml
-
-    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's, when installed: 10x
-    return yaml.dump(
-        json.loads(document), Dumper=dumper, sort_keys=False, default_flow_style=None, width=1000
-    )
 
 
 def _absolute_root(data: Any) -> Any:

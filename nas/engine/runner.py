@@ -233,7 +233,9 @@ def _run_trials(
 
             progress.every_trial = False
             with sigterm_as_sigint():
-                searcher = run_in_driver(study, plan, search.trials, refresher.trial_finished)
+                searcher = run_in_driver(
+                    study, plan, search.trials, refresher.trial_finished, refresher.read_from
+                )
         else:
             searcher = StudySearcher(study, plan, search.trials, refresher.trial_finished)
             with sigterm_as_sigint():
@@ -266,10 +268,18 @@ class _Refresher:
         *,
         share: float = 0.1,
     ):
+        import pandas  # noqa: F401  the tables' library, loaded at start: the first
+        # refresh's cost, which spaces the next, is then its own (pandas takes 0.3 s)
+
         self.experiment, self.study, self.progress = experiment, study, progress
         self.spacing = 1 / share  # a refresh waits this many times its own cost
         self.cost, self.last = 0.0, -math.inf
         self.plot_cost, self.last_plot = 0.0, time.monotonic()  # the first after 5 minutes
+
+    def read_from(self, study: optuna.Study) -> None:
+        """Refreshes read `study` from now on: a driver-scored search's in-memory copy,
+        which holds what the storage holds whenever a trial is reported here."""
+        self.study = study
 
     def trial_finished(self, number: int, state: str, attrs: dict) -> None:
         now = time.monotonic()

@@ -57,6 +57,44 @@ def test_a_tabular_search_records_the_tables_values_without_ray(tmp_path: Path) 
     assert [t.params for t in again[:40]] == [t.params for t in trials]
 
 
+def test_refreshes_read_the_copy_which_holds_what_the_storage_holds(tmp_path, monkeypatch):
+    import nas.engine.runner as runner
+
+    run_dir, seen = tmp_path / "run", []
+    refresh = runner._update_run_folder
+
+    def checked(experiment, study, *, plots=None):
+        results = refresh(experiment, study, plots=plots)
+        url = f"sqlite:///{run_dir / rf.STUDY_FILE}"
+        stored = optuna.load_study(study_name="run", storage=url)  # a second connection
+        read = [(t.number, t.values, t.params) for t in study.get_trials(deepcopy=False)]
+        assert read == [(t.number, t.values, t.params) for t in stored.get_trials()]
+        seen.append((len(read), study.user_attrs.get(rf.STUDY_REFERENCE_POINT)))
+        return results
+
+    monkeypatch.setattr(runner, "_update_run_folder", checked)
+    monkeypatch.setattr(runner._Refresher, "trial_finished", _every_100(runner))
+    nas.search("nb201", trials=400, sampler="random", output=str(run_dir))
+    counts = [n for n, _ in seen]  # four from the copy (each after a batch's write), the final
+    assert len(counts) == 5 and counts == sorted(counts) and counts[0] >= 100 and counts[-1] == 400
+    fixed = [point for _, point in seen if point is not None]
+    assert fixed and all(point == fixed[0] for point in fixed)  # fixed once, in the copy
+    url = f"sqlite:///{run_dir / rf.STUDY_FILE}"
+    stored = optuna.load_study(study_name="run", storage=url).user_attrs
+    assert stored[rf.STUDY_REFERENCE_POINT] == fixed[0]  # and written back to the storage
+
+
+def _every_100(runner):
+    """A refresh after every 100th trial (the real refresher spaces them by their cost)."""
+
+    def trial_finished(self, number: int, state: str, attrs: dict) -> None:
+        if (number + 1) % 100 == 0:
+            runner._update_run_folder(self.experiment, self.study, plots=False)
+        self.progress.trial_finished(number, state, attrs)
+
+    return trial_finished
+
+
 def _stored(run: Path) -> list:
     try:
         study = optuna.load_study(study_name="r", storage=f"sqlite:///{run / rf.STUDY_FILE}")
