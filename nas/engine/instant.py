@@ -203,17 +203,24 @@ def _insert(study: optuna.Study, backend: Any, trials: list[FrozenTrial]) -> Non
             models.TrialUserAttributeModel: [],
             models.TrialSystemAttributeModel: [],
         }
+        table = models.TrialModel.__table__
+        rows = [
+            {
+                "number": trial.number,
+                "study_id": study_id,
+                "state": trial.state,
+                "datetime_start": trial.datetime_start,
+                "datetime_complete": trial.datetime_complete,
+            }
+            for trial in trials
+        ]
+        connection.execute(sqlalchemy.insert(table), rows)  # one statement for the batch
+        numbers = sqlalchemy.select(table.c.number, table.c.trial_id).where(
+            (table.c.study_id == study_id) & (table.c.number >= trials[0].number)
+        )
+        ids = dict(connection.execute(numbers).all())
         for trial in trials:
-            inserted = connection.execute(
-                sqlalchemy.insert(models.TrialModel.__table__).values(
-                    number=trial.number,
-                    study_id=study_id,
-                    state=trial.state,
-                    datetime_start=trial.datetime_start,
-                    datetime_complete=trial.datetime_complete,
-                )
-            )
-            trial_id = inserted.inserted_primary_key[0]
+            trial_id = ids[trial.number]
             for name, value in trial.params.items():
                 distribution = trial.distributions[name]
                 children[models.TrialParamModel].append(
