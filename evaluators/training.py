@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from evaluators.class_metrics import CLASS_METRICS, class_scores, confusion_counts
+from evaluators.class_noise import class_score_errors
 from evaluators.config import DataConfig, TrainConfig
 from evaluators.datasets import Dataset, Split, load_dataset
 from evaluators.datasets.augment import augment
@@ -55,7 +56,9 @@ def train_and_evaluate(
 
     Returns ``accuracy``, ``loss``, ``balanced_accuracy``, ``macro_f1`` and
     ``confusion`` (the last epoch's validation confusion matrix, rows the true class,
-    see evaluators/class_metrics.py), ``best_accuracy``, ``train_loss``,
+    see evaluators/class_metrics.py), ``balanced_accuracy_se_eval`` and
+    ``macro_f1_se_eval`` (their evaluation noise, evaluators/class_noise.py),
+    ``best_accuracy``, ``train_loss``,
     ``train_seconds`` (training steps only, wall clock), ``train_cpu_seconds`` (the
     same, CPU time of this process: steadier on a shared machine), ``eval_seconds``,
     ``images_per_second`` (training, wall clock), ``epochs``, ``steps``,
@@ -79,6 +82,7 @@ def train_and_evaluate(
         "loss": last["loss"],
         **{name: last[name] for name in CLASS_METRICS},
         "confusion": confusion,
+        **class_score_errors(confusion),  # the class scores' evaluation noise
         "best_accuracy": max(h["accuracy"] for h in history),
         "train_loss": last["train_loss"],
         "train_seconds": seconds["train"],

@@ -102,6 +102,8 @@ def _evaluate(
                     "loss",
                     "balanced_accuracy",
                     "macro_f1",
+                    "balanced_accuracy_se_eval",  # the class scores' evaluation noise
+                    "macro_f1_se_eval",
                     "best_accuracy",
                     "train_loss",
                     "images_per_second",

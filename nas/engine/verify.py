@@ -28,7 +28,9 @@ MAX_SEEDS = 1000  # more retrainings of each member than anyone can wait for
 # What a retraining gives, per seed.
 MEASURED = ("accuracy", "balanced_accuracy", "macro_f1", "loss", "flops", "params")
 SCORED = ("accuracy", "balanced_accuracy", "macro_f1")  # a run must have one as objective
-TESTED = ("test_accuracy", "test_images", "test_correct")  # on the held-out test split
+# On the held-out test split: the per-image 0/1 scores and the images' classes (balanced
+# accuracy weighs each class equally: nas/runs/analysis/evidence.py).
+TESTED = ("test_accuracy", "test_balanced_accuracy", "test_images", "test_correct", "test_labels")
 _DATASETS: dict[str, Any] = {}  # one loaded dataset per process (Ray workers are reused)
 
 
@@ -350,15 +352,18 @@ def train_member(job: dict[str, Any]) -> dict[str, Any]:
 def _test_scores(model: Any, dataset: Any, train: Any) -> dict[str, Any]:
     """The seed's per-image scores on the test split (none when the run keeps none)."""
     from evaluators.training import correct_per_image
-    from nas.runs.analysis.evidence import pack_correct
+    from nas.runs.analysis.evidence import class_weights, pack_correct, pack_labels
 
     if dataset.test is None:
         return {}
     correct = correct_per_image(model, dataset, dataset.test, train).numpy()
+    labels = dataset.test.labels.numpy()
     return {
         "test_accuracy": float(correct.mean()),
+        "test_balanced_accuracy": float((correct * class_weights(labels)).mean()),
         "test_images": int(correct.size),
         "test_correct": pack_correct(correct),
+        "test_labels": pack_labels(labels),
     }
 
 

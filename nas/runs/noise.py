@@ -51,6 +51,7 @@ class SeedNoise:
     df: int  # degrees of freedom behind it: sum(k_i - 1); 0 when assumed
     architectures: int  # architectures with repeated seeds
     source: str  # "measured" or "assumed"
+    score: str = "accuracy"  # what it is the noise of
 
     @property
     def assumed(self) -> bool:
@@ -58,6 +59,8 @@ class SeedNoise:
 
     def describe(self) -> str:
         points = f"{100 * self.sd:.2f} points"
+        if self.score != "accuracy":
+            points += f" of {self.score}"
         if self.assumed:
             return (
                 f"seed SD {points} assumed (this run repeats no architecture; "
@@ -86,34 +89,74 @@ def pooled_sd(samples: list[list[float]]) -> tuple[float, int]:
     return (math.sqrt(squares / df), df) if df else (math.nan, 0)
 
 
-def replicate_samples(table: pd.DataFrame, verify_rows: list[dict[str, Any]]) -> list[list[float]]:
-    """Repeated-seed accuracies per architecture: the run's replicates (complete trials
-    sharing an arch_key), and verify.csv's seeds per member (its fresh seeds only)."""
+def replicate_samples(
+    table: pd.DataFrame, verify_rows: list[dict[str, Any]], score: str = "accuracy"
+) -> list[list[float]]:
+    """Repeated-seed values of `score` per architecture: the run's replicates (complete
+    trials sharing an arch_key), and verify.csv's seeds per member (its fresh seeds only)."""
     import pandas as pd
 
     samples: list[list[float]] = []
-    if "arch_key" in table.columns and "accuracy" in table.columns:
+    if "arch_key" in table.columns and score in table.columns:
         done = table[(table["state"] == "complete") & table["arch_key"].notna()]
         for _, rows in done.groupby("arch_key"):
-            values = pd.to_numeric(rows["accuracy"], errors="coerce").dropna().tolist()
+            values = pd.to_numeric(rows[score], errors="coerce").dropna().tolist()
             if len(values) >= 2:
                 samples.append(values)
     by_trial: dict[int, list[float]] = {}
     for row in verify_rows:
-        value = row.get("accuracy")
-        if value is not None and math.isfinite(float(value)):
+        value = row.get(score)
+        if value is not None and value != "" and math.isfinite(float(value)):
             by_trial.setdefault(int(row["trial"]), []).append(float(value))
     samples += [v for v in by_trial.values() if len(v) >= 2]
     return samples
 
 
-def seed_noise(table: pd.DataFrame, verify_rows: list[dict[str, Any]]) -> SeedNoise:
-    """The run's seed noise: pooled from its repeats, else assumed (ASSUMED_SEED_SD)."""
-    samples = replicate_samples(table, verify_rows)
+def seed_noise(
+    table: pd.DataFrame, verify_rows: list[dict[str, Any]], score: str = "accuracy"
+) -> SeedNoise:
+    """The run's seed noise of `score` (the search's accuracy objective): pooled from its
+    repeats, else assumed (ASSUMED_SEED_SD)."""
+    samples = replicate_samples(table, verify_rows, score)
     sd, df = pooled_sd(samples)
     if not df:
-        return SeedNoise(ASSUMED_SEED_SD, 0, 0, "assumed")
-    return SeedNoise(sd, df, sum(len(s) >= 2 for s in samples), "measured")
+        return SeedNoise(ASSUMED_SEED_SD, 0, 0, "assumed", score)
+    return SeedNoise(sd, df, sum(len(s) >= 2 for s in samples), "measured", score)
+
+
+def evaluation_se(table: pd.DataFrame, score: str = "accuracy") -> tuple[Any, str]:
+    """Each row's evaluation standard error of `score`, and how it was found.
+
+    Accuracy: binomial on the row's validation images. Balanced accuracy and macro F1:
+    the row's own ``<score>_se_eval``, computed from its confusion matrix when it was
+    scored (evaluators/class_noise.py); a row without one gets the binomial of its score,
+    which understates the noise of a score that weights rare classes up, and the method
+    says so."""
+    import numpy as np
+    import pandas as pd
+
+    value = pd.to_numeric(table[score], errors="coerce") if score in table else None
+    binomial = pd.Series(binomial_se(value, val_images(table)), index=table.index)
+    if score == "accuracy" or value is None:
+        return binomial, BINOMIAL
+    column = f"{score}_se_eval"
+    recorded = (
+        pd.to_numeric(table[column], errors="coerce")
+        if column in table
+        else pd.Series(np.nan, index=table.index)
+    )
+    found = recorded.where(recorded.notna(), binomial)
+    if recorded[value.notna()].notna().all():
+        return found, FROM_CONFUSION
+    return found, BINOMIAL_APPROXIMATE
+
+
+BINOMIAL = "binomial on the validation images"
+FROM_CONFUSION = "from each trial's confusion matrix, the classes weighted as the score does"
+BINOMIAL_APPROXIMATE = (
+    "binomial on the validation images, an approximation: some trials recorded no "
+    "confusion matrix, and a score that weights rare classes up is noisier than that"
+)
 
 
 def val_images(table: pd.DataFrame) -> Any:

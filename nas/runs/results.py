@@ -201,7 +201,12 @@ def _trial_row(
     trials_dir: Path | None = None,
 ) -> dict[str, Any]:
     attrs = trial.user_attrs
-    metrics = _flatten(attrs.get(rf.ATTR_METRICS) or {})
+    recorded = attrs.get(rf.ATTR_METRICS) or {}
+    metrics = _flatten(recorded)
+    if "balanced_accuracy_se_eval" not in metrics and isinstance(recorded.get("confusion"), list):
+        from evaluators.class_noise import balanced_accuracy_se  # runs recorded before it was
+
+        metrics["balanced_accuracy_se_eval"] = balanced_accuracy_se(recorded["confusion"])
     state = trial_state(trial)
     # Optuna's values are the objectives of a complete trial; an infeasible one is told
     # placeholder values (the worst accuracy), which are not measurements.

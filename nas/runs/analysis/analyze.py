@@ -24,6 +24,7 @@ from nas.runs.analysis.groups import errors_of, summarise_group, winner_lines
 from nas.runs.analysis.importance import importances
 from nas.runs.analysis.objectives import (
     Goal,
+    accuracy_goal,
     common_reference,
     eligible,
     front_hypervolume,
@@ -75,7 +76,7 @@ def analyze_table(
     retrained test scores (default: the seed noise of the table's own replicates)."""
     rows = eligible(table, goals)
     if evidence is None:
-        evidence = Evidence(seed_noise(table, []))
+        evidence = Evidence(seed_noise(table, [], accuracy_goal(goals).name))
     states = table["state"].value_counts().to_dict() if "state" in table else {}
     budget_list: list[Budget | None] = [None, *budgets]
     return {

@@ -18,7 +18,7 @@ from nas.runs.analysis.edf import Band, error_edf
 from nas.runs.analysis.evidence import Evidence
 from nas.runs.analysis.objectives import Goal, accuracy_goal, front_rows
 from nas.runs.analysis.winner import winner_calls
-from nas.runs.noise import SeedNoise, binomial_se, seed_noise, val_images
+from nas.runs.noise import SeedNoise, evaluation_se, seed_noise
 
 FRONT_COLUMNS = ("number", "accuracy", "flops", "params", "summary")
 
@@ -70,14 +70,15 @@ def summarise_group(
 ) -> dict[str, Any]:
     """`table` holds the group's eligible trials; each best carries its standard error
     (seed and evaluation noise of one trial, nas/runs/noise.py)."""
-    noise = noise or seed_noise(table, [])
+    score = accuracy_goal(goals).name
+    noise = noise or seed_noise(table, [], score)
     errors = errors_of(table, goals, band)
     errors = errors[np.isfinite(errors)]
     grid, fraction = error_edf(errors)
     estimates = []
     for budget in budgets:
         estimate = best_with_interval(budget_values(table, goals, budget), seed=seed)
-        se = _best_se(estimate.best, table, noise)
+        se = _best_se(estimate.best, table, score, noise)
         estimates.append({"budget": _budget_name(budget), **estimate.__dict__, "se": se})
     return {
         "label": label,
@@ -89,11 +90,16 @@ def summarise_group(
     }
 
 
-def _best_se(best: float | None, table: pd.DataFrame, noise: SeedNoise) -> float | None:
-    if best is None:
+def _best_se(best: float | None, table: pd.DataFrame, score: str, noise: SeedNoise) -> float | None:
+    """One trial's standard error at the best score: the seed noise and the evaluation
+    noise of the trial that scored it (nas/runs/noise.py)."""
+    if best is None or score not in table or table.empty:
         return None
-    images = float(val_images(table).min()) if len(table) else 1000.0
-    return float(np.hypot(noise.sd, binomial_se(best, images)))
+    evaluation, _ = evaluation_se(table, score)
+    scores = pd.to_numeric(table[score], errors="coerce")
+    at_best = evaluation[(scores == best).to_numpy()].dropna()
+    se_eval = float(at_best.max()) if len(at_best) else float(evaluation.max())
+    return float(np.hypot(noise.sd, se_eval))
 
 
 def winner_lines(
@@ -107,13 +113,18 @@ def winner_lines(
     winner.py); `evidence` holds the run's seed noise and retrained test scores."""
     if evidence is None:
         rows = pd.concat(list(groups.values())) if groups else pd.DataFrame()
-        evidence = Evidence(seed_noise(rows, []))
+        evidence = Evidence(seed_noise(rows, [], accuracy_goal(goals).name))
     accuracy = accuracy_goal(goals).name
 
     def within(table: pd.DataFrame, budget: Budget | None) -> pd.DataFrame:
+        """The rows under `budget` with a score, as `accuracy` beside its evaluation SE."""
         rows = table[budget.mask(table)] if budget is not None else table
         rows = rows[np.isfinite(pd.to_numeric(rows[accuracy], errors="coerce"))]
-        return rows.assign(accuracy=pd.to_numeric(rows[accuracy], errors="coerce"))
+        evaluation, method = evaluation_se(rows, accuracy)
+        found = rows.assign(accuracy=pd.to_numeric(rows[accuracy], errors="coerce"))
+        found = found.assign(se_eval=evaluation)
+        found.attrs["se_eval_method"] = method  # for the call's noise line
+        return found
 
     return winner_calls(groups, budgets, within, evidence, seed)
 

@@ -19,7 +19,7 @@ from nas.runs.analysis.edf import Band, parse_band
 from nas.runs.analysis.evidence import Evidence, run_evidence
 from nas.runs.analysis.features import architectures
 from nas.runs.analysis.importance import check_evaluator, importances
-from nas.runs.analysis.objectives import MAXIMIZE, eligible
+from nas.runs.analysis.objectives import MAXIMIZE, accuracy_goal, eligible
 from nas.runs.analysis.source import RunSource, open_source
 from search_space.errors import SpaceError
 
@@ -111,7 +111,8 @@ def _evidence(source: RunSource, keys: Sequence[str], budgets: Sequence[str]) ->
     flags = [f"--by {quote(k)}" for k in keys if list(keys) != list(DEFAULT_KEYS)]
     flags += [f"--budget {quote(b.replace(' ', ''))}" for b in budgets]
     command = " ".join([f"nas verify {quote(str(source.path))} --winners", *flags])
-    return run_evidence(source.table, read_rows(source.path), command)
+    score = accuracy_goal(source.goals).name
+    return run_evidence(source.table, read_rows(source.path), command, score)
 
 
 def winner_candidates(

@@ -34,7 +34,7 @@ from nas.runs.analysis.evidence import Evidence
 from nas.runs.analysis.permutation import label_permutation_p
 from nas.runs.analysis.tested import Z_975, compare_on_test, sample_size
 from nas.runs.analysis.units import Unit, candidates, units_of
-from nas.runs.noise import binomial_se
+from nas.runs.noise import BINOMIAL, FROM_CONFUSION
 
 SIGNIFICANCE = 0.05
 DEFAULT_SEEDS = 3  # what `nas verify --winners` retrains with unless told
@@ -69,6 +69,9 @@ def call_winner(
         np.array([u.mean for u in units[first]]), np.array([u.mean for u in units[second]]), seed
     )
     recorded = all("val_images" in rows.columns for rows in groups.values())
+    methods = {rows.attrs.get("se_eval_method", BINOMIAL) for rows in groups.values()}
+    method = next((m for m in methods if m != FROM_CONFUSION and m != BINOMIAL), None)
+    method = method or (FROM_CONFUSION if FROM_CONFUSION in methods else BINOMIAL)
     call = {
         **base,
         "winner": first,
@@ -76,7 +79,11 @@ def call_winner(
         "champions": [a.number, b.number],
         "sizes": [len(units[first]), len(units[second])],
         "candidates": chosen,
-        "validation": {**_validation(a, b), "val_images_recorded": recorded},
+        "validation": {
+            **_validation(a, b),
+            "val_images_recorded": recorded,
+            "eval_method": method,
+        },
         "permutation_p": permutation,
     }
     tables = evidence.tests
@@ -112,15 +119,16 @@ def _untested(
     sentence = (
         f"{budget}: untested: single-seed scores. {first} (best #{a.number}, "
         f"{100 * a.mean:.2f}%) leads {second} (best #{b.number}, {100 * b.mean:.2f}%) by "
-        f"{_points(val['difference'])} points on validation; 95% interval "
+        f"{_points(val['difference'])} points{_of(evidence)} on validation; 95% interval "
         f"{_points(val['low'])} to {_points(val['high'])} points from seed and evaluation "
         "noise, not corrected for selection: no claim either way"
     )
     n_val = val["val_images"]
     assumed = "" if val["val_images_recorded"] else " (not recorded by this run: assumed)"
     details = [
-        f"noise: {evidence.seed.describe()}; {n_val:,} validation images{assumed} (binomial SE "
-        f"{100 * float(binomial_se(a.mean, n_val)):.2f} points at {100 * a.mean:.1f}%)",
+        f"noise: {evidence.seed.describe()}; {n_val:,} validation images{assumed} "
+        f"(evaluation SE {100 * a.se_eval:.2f} points at {100 * a.mean:.1f}%, "
+        f"{val['eval_method']})",
         _labels_line(call),
     ]
     retrain = sorted(n for label in (first, second) for n in chosen[label])
@@ -136,6 +144,12 @@ def _untested(
     found = {"status": "untested", "difference": val["difference"], "low": val["low"]}
     found.update(high=val["high"], test=None, sentence=sentence, details=details)
     return {**call, **found}
+
+
+def _of(evidence: Evidence) -> str:
+    """ " of balanced_accuracy" where the compared score is not plain accuracy."""
+    score = evidence.seed.score
+    return "" if score == "accuracy" else f" of {score}"
 
 
 def _labels_line(call: dict[str, Any]) -> str:
@@ -163,8 +177,10 @@ def _tested(
     size = sample_size(result)
     labels_matter = call["permutation_p"] is not None and call["permutation_p"] < SIGNIFICANCE
     clear = result.low > 0 and labels_matter
+    tested_on = "" if evidence.tested_on == "accuracy" else f" of {evidence.tested_on}"
     interval = (
-        f"{_points(result.difference)} points on {result.images:,} held-out test images "
+        f"{_points(result.difference)} points{tested_on} on {result.images:,} held-out test "
+        "images "
         f"(95% interval {_points(result.low)} to {_points(result.high)}; "
         f"{result.seeds[0]} and {result.seeds[1]} fresh seeds)"
     )
@@ -201,10 +217,26 @@ def _tested(
         _labels_line(call),
         _hint(size, result),
     ]
+    if evidence.tested_on != evidence.seed.score:
+        details.append(_tested_on_line(evidence))
     found = {"status": "tested", "clear": clear, "difference": result.difference}
+    found["tested_on"] = evidence.tested_on
     found.update(low=result.low, high=result.high, test=result.to_dict())
     found.update(sample_size=size.__dict__, sentence=sentence, details=details)
     return {**call, **found}
+
+
+def _tested_on_line(evidence: Evidence) -> str:
+    score = evidence.seed.score
+    if score == "balanced_accuracy":
+        return (
+            "tested on accuracy, not balanced_accuracy: verify.csv was written before `nas "
+            "verify` recorded the test images' classes; rerun it to test the search's score"
+        )
+    return (
+        f"tested on accuracy: {score} does not split into per-image scores, so the "
+        "paired test comparison cannot be made on it"
+    )
 
 
 def _hint(size: Any, result: Any) -> str:

@@ -160,7 +160,7 @@ def test_verify_winners_scores_on_the_test_split_and_analyze_makes_a_tested_call
 ) -> None:
     import numpy as np
 
-    from nas.runs.analysis.evidence import unpack_correct
+    from nas.runs.analysis.evidence import unpack_correct, unpack_labels
 
     run = tmp_path / "run"
     space = {**SPACE, "search": {**SPACE["search"], "trials": 4}}
@@ -176,6 +176,9 @@ def test_verify_winners_scores_on_the_test_split_and_analyze_makes_a_tested_call
     for _, row in table.iterrows():
         bits = unpack_correct(row["test_correct"], 120)
         assert bits.mean() == pytest.approx(row["test_accuracy"])
+        labels = unpack_labels(row["test_labels"])  # mean recall over the classes present
+        recalls = [bits[labels == c].mean() for c in np.unique(labels)]
+        assert np.mean(recalls) == pytest.approx(row["test_balanced_accuracy"])
     retrained = set(table["trial"])
     assert retrained == {n for group in call["candidates"].values() for n in group}
     after = nas("analyze", run, "--by", "stem.width", "--json", "--no-report").json()

@@ -53,7 +53,7 @@ def test_packed_test_scores_round_trip() -> None:
         {"trial": 4, "seed": s, "test_images": 1003, "test_correct": pack_correct(correct)}
         for s in (1, 2)
     ]
-    assert retrained_tables(rows)[4].shape == (2, 1003)
+    assert retrained_tables(rows)[0][4].shape == (2, 1003)
 
 
 def test_untested_call_names_the_retraining_that_would_test_it() -> None:
