@@ -14,6 +14,11 @@ carries two noises:
   (the usual pooled estimate: it assumes one seed variance for every architecture).
   Without any repeat the SD is ASSUMED_SEED_SD, and every output says it was assumed.
 
+Balanced accuracy and macro F1 weight the classes equally, so their evaluation noise is
+not the binomial of their value: each trial records it from its confusion matrix
+(``<score>_se_eval``, evaluators/class_noise.py), and `evaluation_se` reads it for the
+analysis of a search on that score; `seed_noise(..., score)` pools that score's repeats.
+
 ``accuracy_se`` = sqrt(se_eval**2 + se_seed**2). The two overlap (a seed's accuracy on a
 fixed split already varies by the images it gets right by chance), so the sum is a
 little conservative; it is what a single trial's score should be read with.
