@@ -35,14 +35,15 @@ def _front(table: pd.DataFrame, goals: Sequence[Goal]) -> list[dict[str, Any]]:
     front = front_rows(table, goals)
     sort = "flops" if "flops" in front.columns else goals[-1].name
     records = front.sort_values(sort)[columns].to_dict("records")
-    score = accuracy_goal(goals).name  # the pictures and text read "accuracy"
-    return [
-        {
-            **({"accuracy": _plain(r[score])} if score in r else {}),
-            **{k: _plain(v) for k, v in r.items()},
-        }
-        for r in records
-    ]
+    score = accuracy_goal(goals).name  # the pictures and text read "accuracy": the score
+    found = []
+    for record in records:
+        row = {k: _plain(v) for k, v in record.items()}
+        if score != "accuracy" and score in record:
+            row["plain_accuracy"] = row.pop("accuracy", None)
+            row["accuracy"] = _plain(record[score])
+        found.append(row)
+    return found
 
 
 def _plain(value: Any) -> Any:

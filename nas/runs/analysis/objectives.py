@@ -7,8 +7,9 @@ study does. `Goal` carries that, with the defaults of a standard run
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -65,6 +66,13 @@ def common_reference(references: Sequence[Sequence[float]], goals: Sequence[Goal
     run's front lies inside the box and their hypervolumes can be compared."""
     pick = {MAXIMIZE: min, MINIMIZE: max}
     return [pick[g.direction](float(r[i]) for r in references) for i, g in enumerate(goals)]
+
+
+def document_score(document: Mapping[str, Any]) -> str:
+    """The accuracy objective of an analysis or comparison document (its "objectives"),
+    chosen as `accuracy_goal` chooses it: what its fronts and EDFs are drawn on."""
+    goals = [Goal(g["name"], g["direction"]) for g in document.get("objectives") or []]
+    return accuracy_goal(goals).name if goals else "accuracy"
 
 
 def accuracy_goal(goals: Sequence[Goal]) -> Goal:

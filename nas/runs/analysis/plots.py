@@ -11,6 +11,8 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nas.runs.analysis.objectives import document_score
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
@@ -25,8 +27,9 @@ def _figure() -> tuple[Figure, Axes]:
     return figure, figure.add_subplot()
 
 
-def fronts_figure(groups: list[dict[str, Any]], title: str) -> Figure:
-    """Each group's front as a staircase (min FLOPs, max accuracy)."""
+def fronts_figure(groups: list[dict[str, Any]], title: str, score: str = "accuracy") -> Figure:
+    """Each group's front as a staircase (min FLOPs, max score: each record's `accuracy`
+    is the analysis's accuracy objective, `score`)."""
     figure, axes = _figure()
     for group in groups:
         front = [r for r in group["front"] if r.get("flops") and r.get("accuracy") is not None]
@@ -36,7 +39,7 @@ def fronts_figure(groups: list[dict[str, Any]], title: str) -> Figure:
         axes.scatter(x, y, s=24, color=line.get_color(), label=f"{group['label']} ({len(x)})")
     axes.set_xscale("log")
     axes.set_xlabel("flops (1 multiply-add = 1 FLOP, log scale)")
-    axes.set_ylabel("accuracy (higher is better)")
+    axes.set_ylabel(f"{score} (higher is better)")
     axes.set_title(title, fontsize=10)
     axes.grid(True, which="both", alpha=0.3)
     axes.legend(fontsize=8, loc="lower right")
@@ -83,7 +86,7 @@ def write_analysis_plots(document: dict[str, Any], folder: str | os.PathLike) ->
         name, groups = slug(grouping["key"]), grouping["groups"]
         written.append(
             _save(
-                fronts_figure(groups, f"fronts by {grouping['key']}"),
+                fronts_figure(groups, f"fronts by {grouping['key']}", document_score(document)),
                 Path(folder, f"analysis-{name}-fronts.png"),
             )
         )
@@ -100,6 +103,9 @@ def write_comparison_plots(document: dict[str, Any], folder: str | os.PathLike) 
     """compare-fronts.png and compare-edf.png: every run on one axes."""
     groups, runs = document["groups"], " vs ".join(document["runs"])
     return [
-        _save(fronts_figure(groups, f"fronts: {runs}"), Path(folder, "compare-fronts.png")),
+        _save(
+            fronts_figure(groups, f"fronts: {runs}", document_score(document)),
+            Path(folder, "compare-fronts.png"),
+        ),
         _save(edf_figure(groups, f"error EDF: {runs}"), Path(folder, "compare-edf.png")),
     ]

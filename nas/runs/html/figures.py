@@ -48,7 +48,7 @@ def _layout(
     }
 
 
-def _points(rows: pd.DataFrame, name: str, **style: Any) -> dict[str, Any]:
+def _points(rows: pd.DataFrame, name: str, score: str = "accuracy", **style: Any) -> dict:
     params = rows["params"] if "params" in rows else pd.Series(np.nan, rows.index)
     summary = rows["summary"] if "summary" in rows else pd.Series("", rows.index)
     return {
@@ -56,18 +56,21 @@ def _points(rows: pd.DataFrame, name: str, **style: Any) -> dict[str, Any]:
         "mode": "markers",
         "name": f"{name} ({len(rows)})",
         "x": rows["flops"].tolist(),
-        "y": rows["accuracy"].tolist(),
+        "y": rows[score].tolist(),
         "customdata": [
             [int(n), float(p), str(s) if isinstance(s, str) else ""]
             for n, p, s in zip(rows["number"], params, summary)
         ],
-        "hovertemplate": _HOVER,
+        "hovertemplate": _HOVER.replace("accuracy", score),
         **style,
     }
 
 
-def front_figure(table: pd.DataFrame) -> dict[str, Any]:
-    """Every trial with values; the front (the `pareto` column) in red, as a staircase."""
+def front_figure(table: pd.DataFrame, score: str = "accuracy") -> dict[str, Any]:
+    """Every trial with values; the front (the `pareto` column) in red, as a staircase,
+    with `score` (the search's accuracy objective) up."""
+    score = score if score in table else "accuracy"
+    table = table.assign(accuracy=table[score])  # the axis zoom below reads `accuracy`
     shown = table[table["flops"].notna() & table["accuracy"].notna()]
     on_front = shown["pareto"].astype(bool) if "pareto" in shown else shown["state"].eq("")
     data = []
@@ -88,8 +91,10 @@ def front_figure(table: pd.DataFrame) -> dict[str, Any]:
         data.append(_points(shown[marks != ""], "at chance or far below the run", marker=ring))
     title = f"{len(front)} Pareto-optimal of {len(table)} trials"
     axis = "FLOPs (1 multiply-add = 1 FLOP, log scale)"
-    layout = _layout(title, axis, "accuracy (higher is better)", True, shown["flops"])
+    layout = _layout(title, axis, f"{score} (higher is better)", True, shown["flops"])
     _fit_accuracy(layout, front, shown)
+    for trace in data:
+        trace["hovertemplate"] = _HOVER.replace("accuracy", score)
     return {"data": data, "layout": layout}
 
 
@@ -131,7 +136,9 @@ def hypervolume_figure(table: pd.DataFrame, reference: str) -> dict[str, Any]:
     return {"data": [trace], "layout": layout}
 
 
-def group_fronts_figure(groups: list[dict[str, Any]], title: str) -> dict[str, Any]:
+def group_fronts_figure(
+    groups: list[dict[str, Any]], title: str, score: str = "accuracy"
+) -> dict[str, Any]:
     """Each group's front (from an analysis document) as a staircase, one colour each;
     the legend counts trials, as the EDF's does, and the FLOPs budgets asked for are
     dashed vertical lines."""
@@ -148,8 +155,8 @@ def group_fronts_figure(groups: list[dict[str, Any]], title: str) -> dict[str, A
         flops += rows["flops"].tolist()
     budgets = flops_budgets([b["budget"] for b in groups[0].get("best", [])] if groups else [])
     axis = "FLOPs (log scale)"
-    layout = _layout(
-        title, axis, "accuracy (higher is better)", True, flops + [b for _, b in budgets]
+    layout = _layout(  # each front record's `accuracy` is the analysis's score
+        title, axis, f"{score} (higher is better)", True, flops + [b for _, b in budgets]
     )
     layout["shapes"] = [_budget_line(bound) for _, bound in budgets]
     layout["annotations"] = [_budget_label(name, bound) for name, bound in budgets]

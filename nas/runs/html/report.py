@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from nas.runs import format as rf
+from nas.runs.analysis.objectives import document_score
 from nas.runs.html.figures import (
     edf_figure,
     front_figure,
@@ -48,6 +49,7 @@ def _states_section(table: pd.DataFrame) -> Section:
 
 def _analysis_sections(analysis: Mapping[str, Any]) -> list[Section]:
     sections = []
+    score = document_score(analysis)
     for grouping in analysis.get("groupings", []):
         key, groups = grouping["key"], grouping["groups"]
         notes = [line for w in grouping["winners"] for line in _winner_notes(w)]
@@ -63,7 +65,7 @@ def _analysis_sections(analysis: Mapping[str, Any]) -> list[Section]:
             Section(
                 f"by {key}",
                 figures=[
-                    group_fronts_figure(groups, f"fronts by {key}"),
+                    group_fronts_figure(groups, f"fronts by {key}", score),
                     edf_figure(groups, f"error EDF by {key}"),
                 ],
                 tables=[(header, rows)],
@@ -123,7 +125,8 @@ def build_comparison(document: Mapping[str, Any]) -> str:
         for t in document["tests"]
         if "statistic" in t
     ]
-    figures = [group_fronts_figure(groups, f"fronts: {runs}"), edf_figure(groups, "error EDF")]
+    fronts = group_fronts_figure(groups, f"fronts: {runs}", document_score(document))
+    figures = [fronts, edf_figure(groups, "error EDF")]
     sections = [
         Section(
             f"runs compared (hypervolume against the common reference {reference})",
@@ -147,12 +150,14 @@ def build_report(
 ) -> str:
     """The page as a string. `table` is trials.csv; `analysis` an `analyze_table`
     document; `histories` the per-epoch records (metrics.json) of the front's members."""
-    sections = [
-        Section("Pareto front", figures=[front_figure(table), hypervolume_figure(table, reference)])
-    ]
+    score = document_score(analysis or {})
+    front = front_figure(table, score)
+    sections = [Section("Pareto front", figures=[front, hypervolume_figure(table, reference)])]
     sections += _analysis_sections(analysis or {})
     if histories:
-        curves = [learning_curves_figure(dict(histories), m) for m in ("accuracy", "loss")]
+        epochs = [e for h in histories.values() for e in h]
+        shown = score if all(score in e for e in epochs) else "accuracy"
+        curves = [learning_curves_figure(dict(histories), m) for m in (shown, "loss")]
         sections.append(Section("learning curves of the front", figures=curves))
     sections.append(_states_section(table))
     return render_page(title, sections)

@@ -20,6 +20,7 @@ from nas.runs.analysis.evidence import (
 from nas.runs.analysis.groups import winner_lines
 from nas.runs.analysis.objectives import Goal
 from nas.runs.noise import BINOMIAL_APPROXIMATE, FROM_CONFUSION, evaluation_se, seed_noise
+from tests.nas.runs.analysis_tables import arch_document
 
 GOALS = [Goal("balanced_accuracy", "maximize"), Goal("flops", "minimize")]
 
@@ -101,3 +102,40 @@ def test_the_untested_call_uses_the_recorded_evaluation_noise() -> None:
     assert FROM_CONFUSION in call["details"][0]
     # the binomial at 74% on 525 images would have been 1.9 points, not 2.5
     assert np.sqrt(0.74 * 0.26 / 525) < 0.02
+
+
+def test_the_report_draws_the_searched_score_not_plain_accuracy() -> None:
+    from nas.runs.analysis.analyze import analyze_table
+    from nas.runs.html.report import build_report
+    from nas.runs.pareto import pareto_front
+
+    # plain accuracy rises with FLOPs while balanced accuracy does not: a model that
+    # answers the common class more often
+    table = pd.DataFrame(
+        {
+            "number": range(6),
+            "state": "complete",
+            "accuracy": [0.80, 0.82, 0.84, 0.86, 0.88, 0.90],
+            "balanced_accuracy": [0.60, 0.70, 0.66, 0.72, 0.64, 0.71],
+            "flops": [1e6, 2e6, 3e6, 4e6, 5e6, 6e6],
+            "val_images": 525,
+            "arch_yaml": [arch_document("conv", "conv"), arch_document("conv", "attention")] * 3,
+        }
+    )
+    front = pareto_front(table[["balanced_accuracy", "flops"]].to_numpy(), GOAL_DIRECTIONS)
+    table["pareto"] = table.index.isin(front)
+    analysis = analyze_table(table, GOALS, ["family"], evaluator=None)
+    assert [g["label"] for g in analysis["groupings"][0]["groups"]] == ["conv", "hybrid"]
+    conv = analysis["groupings"][0]["groups"][0]
+    assert [r["accuracy"] for r in conv["front"]] == [0.60, 0.66]  # conv's #0 and #2
+    assert [r["plain_accuracy"] for r in conv["front"]] == [0.80, 0.84]
+    page = build_report(table, "t", analysis=analysis)
+    assert "balanced_accuracy (higher is better)" in page
+    from nas.runs.html.figures import front_figure
+
+    drawn = front_figure(table, "balanced_accuracy")["data"][-1]
+    assert drawn["y"] == [0.60, 0.70, 0.72]  # the front of the searched score, a staircase
+    assert drawn["y"] == sorted(drawn["y"])
+
+
+GOAL_DIRECTIONS = ["maximize", "minimize"]
