@@ -63,6 +63,7 @@ class Progress:
         self.every_trial = True
         self.peak_running = 0
         self.front_size, self.best_accuracy, self.hypervolume = 0, None, None
+        self.best_label = "acc"  # or the search's other accuracy objective (balanced_accuracy)
         self.results_decided = 0  # decided trials the front and hypervolume are computed on
         self.fresh = False
 
@@ -84,9 +85,11 @@ class Progress:
         self.fresh = True  # already counts the trial being reported next
         self.front_size = len(results.front)
         table = results.table
-        if "accuracy" in table.columns and len(table):
-            complete = table[table["state"] == rf.COMPLETE]["accuracy"].dropna()
+        score = _score(results.objectives)
+        if score in table.columns and len(table):
+            complete = table[table["state"] == rf.COMPLETE][score].dropna()
             self.best_accuracy = float(complete.max()) if len(complete) else None
+            self.best_label = "acc" if score == "accuracy" else score
         self.hypervolume = results.hypervolume
 
     def trial_finished(self, number: int, state: str, attrs: dict[str, Any]) -> None:
@@ -145,7 +148,7 @@ class Progress:
             text += f", ETA {_clock(eta)}"
         text += f" | front {self.front_size}"
         if self.best_accuracy is not None:
-            text += f", best acc {self.best_accuracy:.3f}"
+            text += f", best {self.best_label} {self.best_accuracy:.3f}"
         if self.hypervolume is not None:
             text += f", HV {self.hypervolume:.4g}"
         if self.results_decided < self.decided:
@@ -207,3 +210,12 @@ def _width() -> int:
     import shutil
 
     return max(40, shutil.get_terminal_size((120, 20)).columns - 1)
+
+
+def _score(objectives: list[Any]) -> str:
+    """The accuracy objective shown as "best": accuracy, else the first maximised one."""
+    names = [o.name for o in objectives]
+    if "accuracy" in names or not names:
+        return "accuracy"
+    maximised = [o.name for o in objectives if o.direction == "maximize"]
+    return (maximised or names)[0]
