@@ -46,7 +46,7 @@ def fronts_figure(groups: list[dict[str, Any]], title: str, score: str = "accura
     return figure
 
 
-def edf_figure(groups: list[dict[str, Any]], title: str) -> Figure:
+def edf_figure(groups: list[dict[str, Any]], title: str, score: str = "accuracy") -> Figure:
     """F(e): the fraction of each group's models with error at most e (RegNet's EDF)."""
     figure, axes = _figure()
     for group in groups:
@@ -57,7 +57,7 @@ def edf_figure(groups: list[dict[str, Any]], title: str) -> Figure:
                 errors, fraction, where="post", label=f"{group['label']} (n={group['complete']})"
             )
     band = groups[0]["edf"].get("band") if groups else None
-    axes.set_xlabel("error = 1 - accuracy" + (f"  ({band})" if band else ""))
+    axes.set_xlabel(f"error = 1 - {score}" + (f"  ({band})" if band else ""))
     axes.set_ylabel("cumulative fraction of models")
     axes.set_ylim(0, 1.02)
     axes.set_title(title, fontsize=10)
@@ -92,7 +92,7 @@ def write_analysis_plots(document: dict[str, Any], folder: str | os.PathLike) ->
         )
         written.append(
             _save(
-                edf_figure(groups, f"error EDF by {grouping['key']}"),
+                edf_figure(groups, f"error EDF by {grouping['key']}", document_score(document)),
                 Path(folder, f"analysis-{name}-edf.png"),
             )
         )
@@ -107,5 +107,8 @@ def write_comparison_plots(document: dict[str, Any], folder: str | os.PathLike) 
             fronts_figure(groups, f"fronts: {runs}", document_score(document)),
             Path(folder, "compare-fronts.png"),
         ),
-        _save(edf_figure(groups, f"error EDF: {runs}"), Path(folder, "compare-edf.png")),
+        _save(
+            edf_figure(groups, f"error EDF: {runs}", document_score(document)),
+            Path(folder, "compare-edf.png"),
+        ),
     ]

@@ -194,7 +194,7 @@ def _budget_label(name: str, bound: float) -> dict[str, Any]:
     }
 
 
-def edf_figure(groups: list[dict[str, Any]], title: str) -> dict[str, Any]:
+def edf_figure(groups: list[dict[str, Any]], title: str, score: str = "accuracy") -> dict[str, Any]:
     """Each group's error EDF, F(e) = fraction of its models with error <= e."""
     data = []
     for i, group in enumerate(groups):
@@ -213,7 +213,7 @@ def edf_figure(groups: list[dict[str, Any]], title: str) -> dict[str, Any]:
             }
         )
     band = groups[0]["edf"].get("band") if groups else None
-    axis = "error = 1 - accuracy" + (f" ({band})" if band else "")
+    axis = f"error = 1 - {score}" + (f" ({band})" if band else "")
     layout = _layout(title, axis, "cumulative fraction of models", yaxis={"range": [0, 1.02]})
     return {"data": data, "layout": layout}
 

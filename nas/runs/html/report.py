@@ -66,7 +66,7 @@ def _analysis_sections(analysis: Mapping[str, Any]) -> list[Section]:
                 f"by {key}",
                 figures=[
                     group_fronts_figure(groups, f"fronts by {key}", score),
-                    edf_figure(groups, f"error EDF by {key}"),
+                    edf_figure(groups, f"error EDF by {key}", score),
                 ],
                 tables=[(header, rows)],
                 notes=notes,
@@ -126,7 +126,7 @@ def build_comparison(document: Mapping[str, Any]) -> str:
         if "statistic" in t
     ]
     fronts = group_fronts_figure(groups, f"fronts: {runs}", document_score(document))
-    figures = [fronts, edf_figure(groups, "error EDF")]
+    figures = [fronts, edf_figure(groups, "error EDF", document_score(document))]
     sections = [
         Section(
             f"runs compared (hypervolume against the common reference {reference})",
