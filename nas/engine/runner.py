@@ -253,12 +253,15 @@ class _Refresher:
 
     A refresh reads the whole study, so it is skipped while the last one took more than a
     tenth of the time since (a big study on a busy driver), a fiftieth in a search scored
-    in the driver, where the refresh competes with the trials themselves. Plots cost about
-    a second, so they are redrawn at most every five minutes; the final refresh always
-    draws them.
+    in the driver, where the refresh competes with the trials themselves. Its cost grows
+    with the study, so the last one's is scaled by the trials since (past the first
+    `FIXED_UNTIL`, below which a refresh's fixed part dominates). Plots cost about a
+    second, so they are redrawn at most every five minutes; the final refresh always draws
+    them.
     """
 
     PLOT_EVERY_S = 300.0
+    FIXED_UNTIL = 200  # trials
 
     def __init__(
         self,
@@ -273,7 +276,7 @@ class _Refresher:
 
         self.experiment, self.study, self.progress = experiment, study, progress
         self.spacing = 1 / share  # a refresh waits this many times its own cost
-        self.cost, self.last = 0.0, -math.inf
+        self.cost, self.last, self.size = 0.0, -math.inf, 0
         self.plot_cost, self.last_plot = 0.0, time.monotonic()  # the first after 5 minutes
 
     def read_from(self, study: optuna.Study) -> None:
@@ -286,13 +289,14 @@ class _Refresher:
         plots = self.experiment.search.plots and (
             now - self.last_plot >= max(self.PLOT_EVERY_S, 20 * self.plot_cost)
         )
-        if plots or now - self.last >= self.spacing * self.cost:
+        growth = max(1.0, (number + 1) / max(self.size, self.FIXED_UNTIL))
+        if plots or now - self.last >= self.spacing * self.cost * growth:
             results = _update_run_folder(self.experiment, self.study, plots=plots)
             cost = time.monotonic() - now
             if plots:
                 self.plot_cost, self.last_plot = cost, now
             else:
-                self.cost = cost
+                self.cost, self.size = cost, number + 1
             self.last = now
             self.progress.set_results(results)
         self.progress.trial_finished(number, state, attrs)
