@@ -37,18 +37,12 @@ def atomic_path(path: str | os.PathLike, *, durable: bool = True) -> Iterator[Pa
     handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(handle)
     temporary = Path(name)
-    try:
+    with _renamed_into_place(temporary, target, durable):
         yield temporary
         with open(temporary, "rb+") as written:
             os.fchmod(written.fileno(), 0o666 & ~_umask())
             if durable:
                 os.fsync(written.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    if durable:
-        _fsync_folder(target.parent)
 
 
 def write_bytes(path: str | os.PathLike, data: bytes, *, durable: bool = True) -> Path:
@@ -61,7 +55,7 @@ def write_bytes(path: str | os.PathLike, data: bytes, *, durable: bool = True) -
     target = Path(path)
     temporary = target.with_name(f".{target.name}.{os.getpid()}-{next(_SERIAL)}.tmp")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-    try:
+    with _renamed_into_place(temporary, target, durable):
         try:
             descriptor = os.open(temporary, flags, 0o666)
         except FileNotFoundError:  # the folder first, only when missing: one call less
@@ -75,13 +69,21 @@ def write_bytes(path: str | os.PathLike, data: bytes, *, durable: bool = True) -
                 os.fsync(descriptor)
         finally:
             os.close(descriptor)
+    return target
+
+
+@contextlib.contextmanager
+def _renamed_into_place(temporary: Path, target: Path, durable: bool) -> Iterator[None]:
+    """The block writes `temporary`; then it replaces `target` (and, when `durable`, the
+    folder is fsynced so the rename survives a power cut). On any error it is removed."""
+    try:
+        yield
         os.replace(temporary, target)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
     if durable:
         _fsync_folder(target.parent)
-    return target
 
 
 def write_text(path: str | os.PathLike, text: str, *, durable: bool = True) -> Path:
