@@ -213,9 +213,8 @@ def _width() -> int:
 
 
 def _score(objectives: list[Any]) -> str:
-    """The accuracy objective shown as "best": accuracy, else the first maximised one."""
-    names = [o.name for o in objectives]
-    if "accuracy" in names or not names:
-        return "accuracy"
-    maximised = [o.name for o in objectives if o.direction == "maximize"]
-    return (maximised or names)[0]
+    """The accuracy objective shown as "best", as the analysis picks it."""
+    from nas.runs.analysis.objectives import Goal, accuracy_goal
+
+    goals = [Goal(o.name, o.direction) for o in objectives]
+    return accuracy_goal(goals).name if goals else "accuracy"

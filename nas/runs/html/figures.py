@@ -48,7 +48,8 @@ def _layout(
     }
 
 
-def _points(rows: pd.DataFrame, name: str, score: str = "accuracy", **style: Any) -> dict:
+def _points(rows: pd.DataFrame, name: str, score: str, **style: Any) -> dict[str, Any]:
+    """The rows as markers; their `accuracy` column holds `score`, which the hover names."""
     params = rows["params"] if "params" in rows else pd.Series(np.nan, rows.index)
     summary = rows["summary"] if "summary" in rows else pd.Series("", rows.index)
     return {
@@ -56,7 +57,7 @@ def _points(rows: pd.DataFrame, name: str, score: str = "accuracy", **style: Any
         "mode": "markers",
         "name": f"{name} ({len(rows)})",
         "x": rows["flops"].tolist(),
-        "y": rows[score].tolist(),
+        "y": rows["accuracy"].tolist(),
         "customdata": [
             [int(n), float(p), str(s) if isinstance(s, str) else ""]
             for n, p, s in zip(rows["number"], params, summary)
@@ -70,7 +71,7 @@ def front_figure(table: pd.DataFrame, score: str = "accuracy") -> dict[str, Any]
     """Every trial with values; the front (the `pareto` column) in red, as a staircase,
     with `score` (the search's accuracy objective) up."""
     score = score if score in table else "accuracy"
-    table = table.assign(accuracy=table[score])  # the axis zoom below reads `accuracy`
+    table = table.assign(accuracy=table[score])  # drawn and zoomed as `accuracy` below
     shown = table[table["flops"].notna() & table["accuracy"].notna()]
     on_front = shown["pareto"].astype(bool) if "pareto" in shown else shown["state"].eq("")
     data = []
@@ -81,20 +82,21 @@ def front_figure(table: pd.DataFrame, score: str = "accuracy") -> dict[str, Any]
     ):
         rows = shown[(shown["state"] == state) & ~on_front]
         if len(rows):
-            data.append(_points(rows, label, marker={"color": color, "symbol": symbol, "size": 7}))
+            marker = {"color": color, "symbol": symbol, "size": 7}
+            data.append(_points(rows, label, score, marker=marker))
     front = shown[on_front].sort_values("flops")
     style = {"mode": "lines+markers", "line": {"shape": "hv", "color": "#d62728"}}
-    data.append(_points(front, "Pareto front", marker={"color": "#d62728", "size": 9}, **style))
+    marker = {"color": "#d62728", "size": 9}
+    data.append(_points(front, "Pareto front", score, marker=marker, **style))
     marks = shown["quality"].fillna("").astype(str) if "quality" in shown else None
     if marks is not None and (marks != "").any():  # ringed: models that learned nothing
         ring = {"symbol": "circle-open", "size": 16, "color": "#000000", "line": {"width": 2}}
-        data.append(_points(shown[marks != ""], "at chance or far below the run", marker=ring))
+        chance = _points(shown[marks != ""], "at chance or far below the run", score, marker=ring)
+        data.append(chance)
     title = f"{len(front)} Pareto-optimal of {len(table)} trials"
     axis = "FLOPs (1 multiply-add = 1 FLOP, log scale)"
     layout = _layout(title, axis, f"{score} (higher is better)", True, shown["flops"])
     _fit_accuracy(layout, front, shown)
-    for trace in data:
-        trace["hovertemplate"] = _HOVER.replace("accuracy", score)
     return {"data": data, "layout": layout}
 
 
@@ -149,7 +151,8 @@ def group_fronts_figure(
         )
         color = _COLORS[i % len(_COLORS)]
         style = {"mode": "lines+markers", "line": {"shape": "hv", "color": color}}
-        trace = _points(rows, str(group["label"]), marker={"color": color, "size": 8}, **style)
+        marker = {"color": color, "size": 8}
+        trace = _points(rows, str(group["label"]), score, marker=marker, **style)
         trace["name"] = f"{group['label']} ({_trials(group)}, {len(rows)} on its front)"
         data.append(trace)
         flops += rows["flops"].tolist()
